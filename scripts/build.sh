@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up everything and build the executed site into _build/html (the README's first command).
+#   bash scripts/build.sh            # install + build
+#   SKIP_INSTALL=1 bash scripts/build.sh   # rebuild only
+# Every notebook is executed; a cell error or any Sphinx warning fails the build (-W).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+if [ -z "${SKIP_INSTALL:-}" ]; then
+  python -m pip install --quiet -r requirements.txt
+  python -m pip install --quiet --no-deps -e .
+fi
+bash scripts/vendor_js.sh
+rm -rf _build/html _build/.doctrees
+jupyter-book build . --warningiserror --nitpick --keep-going --builder html
+echo "site built in _build/html ($(du -sh _build/html | cut -f1)) in $(( $(date +%s) - start )) s"
