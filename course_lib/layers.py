@@ -1,0 +1,340 @@
+"""Layers from scratch in NumPy, each with a forward and a backward pass (chapter 6).
+
+Introduced in chapter 6, "Training practice and regularization":
+
+- activation functions and their derivatives (:func:`sigmoid`, :func:`tanh`, :func:`relu`,
+  :func:`leaky_relu`, :func:`gelu` and the matching ``*_grad``), all elementwise, any shape;
+- :class:`Dropout`: inverted dropout with a training and an evaluation mode;
+- :class:`BatchNorm1d`: batch normalization of ``(N, D)`` inputs with batch statistics in
+  training and running statistics at inference, following either PyTorch's or Keras's
+  convention for the running averages (see the class docstring).
+
+Everything is NumPy only; the unit tests (``tests/test_layers.py``) check each piece against
+PyTorch and Keras.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------------
+# Activation functions: f(x) and f'(x), elementwise, for arrays of any shape.
+# ----------------------------------------------------------------------------------------------
+
+
+def _as_float_array(x: Any, name: str = "x") -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}; convert it with np.asarray(x, float)")
+    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
+
+
+def sigmoid(x: Any) -> np.ndarray:
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2`` (no overflow)."""
+    x = _as_float_array(x)
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def sigmoid_grad(x: Any) -> np.ndarray:
+    """Derivative of :func:`sigmoid`: ``s(x) (1 - s(x))``, at most 1/4 (at x = 0)."""
+    s = sigmoid(x)
+    return s * (1.0 - s)
+
+
+def tanh(x: Any) -> np.ndarray:
+    """Hyperbolic tangent."""
+    return np.tanh(_as_float_array(x))
+
+
+def tanh_grad(x: Any) -> np.ndarray:
+    """Derivative of :func:`tanh`: ``1 - tanh(x)^2``, at most 1 (at x = 0)."""
+    t = np.tanh(_as_float_array(x))
+    return 1.0 - t * t
+
+
+def relu(x: Any) -> np.ndarray:
+    """Rectified linear unit ``max(x, 0)``."""
+    x = _as_float_array(x)
+    return np.maximum(x, 0.0).astype(x.dtype)
+
+
+def relu_grad(x: Any) -> np.ndarray:
+    """Derivative of :func:`relu`: 1 for x > 0, else 0 (0 at x = 0, as PyTorch and TF use)."""
+    x = _as_float_array(x)
+    return (x > 0).astype(x.dtype)
+
+
+def _check_slope(negative_slope: float) -> None:
+    if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool) or negative_slope < 0:
+        raise ValueError(f"negative_slope must be a number >= 0 (typically 0.01), got {negative_slope!r}")
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> np.ndarray:
+    """Leaky ReLU: ``x`` for x > 0, ``negative_slope * x`` otherwise.
+
+    PyTorch's default slope is 0.01 (``nn.LeakyReLU``); Keras 3's ``LeakyReLU`` defaults to 0.3.
+    """
+    _check_slope(negative_slope)
+    x = _as_float_array(x)
+    return np.where(x > 0, x, negative_slope * x).astype(x.dtype)
+
+
+def leaky_relu_grad(x: Any, negative_slope: float = 0.01) -> np.ndarray:
+    """Derivative of :func:`leaky_relu`: 1 for x > 0, ``negative_slope`` otherwise."""
+    _check_slope(negative_slope)
+    x = _as_float_array(x)
+    return np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _check_approximate(approximate: str) -> None:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate must be 'none' (exact, erf) or 'tanh', got {approximate!r}")
+
+
+def gelu(x: Any, approximate: str = "none") -> np.ndarray:
+    """Gaussian error linear unit ``x * Phi(x)`` (Hendrycks and Gimpel, 2016).
+
+    ``approximate="none"`` uses the exact normal CDF ``Phi`` (PyTorch's and Keras's default);
+    ``"tanh"`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+    """
+    _check_approximate(approximate)
+    x = _as_float_array(x)
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+def gelu_grad(x: Any, approximate: str = "none") -> np.ndarray:
+    """Derivative of :func:`gelu`: ``Phi(x) + x phi(x)`` (exact) or the tanh form's derivative."""
+    _check_approximate(approximate)
+    x = _as_float_array(x)
+    if approximate == "tanh":
+        u = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+        t = np.tanh(u)
+        du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x**2)
+        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+    from scipy.special import erf
+
+    cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    return cdf + x * pdf
+
+
+ACTIVATIONS: dict[str, tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]] = {
+    "sigmoid": (sigmoid, sigmoid_grad),
+    "tanh": (tanh, tanh_grad),
+    "relu": (relu, relu_grad),
+    "leaky_relu": (leaky_relu, leaky_relu_grad),
+    "gelu": (gelu, gelu_grad),
+}
+"""``{name: (f, f_prime)}`` for every activation above."""
+
+
+def activation(name: str) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
+    """Return ``(f, f_prime)`` for an activation name such as ``"relu"``."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+# ----------------------------------------------------------------------------------------------
+# Dropout
+# ----------------------------------------------------------------------------------------------
+
+
+def _make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise ValueError(f"rng must be a numpy Generator, an integer seed or None, got {type(rng).__name__}")
+
+
+class Dropout:
+    """Inverted dropout (Srivastava et al., 2014), as ``torch.nn.Dropout`` and ``keras.layers.Dropout``.
+
+    In training mode each entry is zeroed with probability ``rate`` and the survivors are
+    multiplied by ``1 / (1 - rate)``, so the expected output equals the input; in evaluation
+    mode the layer is the identity. ``rate`` is the probability to *drop* (PyTorch's ``p``,
+    Keras's ``rate``). Inputs have any shape; the mask has the same shape.
+
+    PyTorch switches mode on the module (``model.train()`` / ``model.eval()``); Keras passes
+    ``training=True/False`` at each call (``fit`` does it for you). Here: :meth:`train`,
+    :meth:`eval`, or the ``training`` argument of :meth:`forward`.
+    """
+
+    def __init__(self, rate: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
+            raise ValueError(f"rate is the drop probability and must be in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.rng = _make_rng(rng)
+        self.training = True
+        self.mask: np.ndarray | None = None
+
+    def train(self) -> Dropout:
+        """Switch to training mode (random masks); returns ``self``."""
+        self.training = True
+        return self
+
+    def eval(self) -> Dropout:
+        """Switch to evaluation mode (identity); returns ``self``."""
+        self.training = False
+        return self
+
+    def forward(self, x: Any, training: bool | None = None) -> np.ndarray:
+        """``x`` (any shape) -> same shape. ``training`` overrides the layer's mode for this call."""
+        x = _as_float_array(x)
+        training = self.training if training is None else bool(training)
+        if not training or self.rate == 0.0:
+            self.mask = np.ones_like(x)
+            return x.copy()
+        keep = 1.0 - self.rate
+        self.mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / keep
+        return x * self.mask
+
+    __call__ = forward
+
+    def backward(self, grad_out: Any) -> np.ndarray:
+        """Gradient with respect to the input: ``grad_out * mask`` (the mask of the last forward)."""
+        if self.mask is None:
+            raise ValueError("call forward() before backward(): the mask comes from the forward pass")
+        grad_out = _as_float_array(grad_out, "grad_out")
+        if grad_out.shape != self.mask.shape:
+            raise ValueError(f"grad_out has shape {grad_out.shape}, the last forward input had {self.mask.shape}")
+        return grad_out * self.mask
+
+
+# ----------------------------------------------------------------------------------------------
+# Batch normalization
+# ----------------------------------------------------------------------------------------------
+
+CONVENTIONS = {
+    # convention: (default momentum, default eps, unbiased running variance)
+    "torch": (0.1, 1e-5, True),
+    "keras": (0.99, 1e-3, False),
+}
+
+
+class BatchNorm1d:
+    """Batch normalization of ``(N, D)`` inputs (Ioffe and Szegedy, 2015), forward and backward.
+
+    Training mode normalizes each feature with the *batch* mean and (biased) variance,
+    ``y = gamma * (x - mean) / sqrt(var + eps) + beta``, and updates running averages of the
+    statistics; evaluation mode uses the running averages instead, so a prediction does not
+    depend on the other examples in the batch.
+
+    **Momentum conventions.** The two frameworks use the word "momentum" for opposite weights:
+
+    - ``convention="torch"`` (``torch.nn.BatchNorm1d``): ``momentum`` is the weight of the *new*
+      batch statistic, ``running = (1 - momentum) * running + momentum * batch``, default 0.1;
+      ``eps`` default 1e-5; the running variance stores the *unbiased* batch variance
+      (times ``N / (N - 1)``).
+    - ``convention="keras"`` (``keras.layers.BatchNormalization``): ``momentum`` is the weight of
+      the *old* running value, ``running = momentum * running + (1 - momentum) * batch``,
+      default 0.99; ``eps`` (Keras's ``epsilon``) default 1e-3; the running variance stores the
+      *biased* batch variance.
+
+    So PyTorch's ``momentum=0.1`` corresponds to Keras's ``momentum=0.9``. ``momentum`` and
+    ``eps`` left as ``None`` take the convention's default. Parameters: ``gamma`` and ``beta``
+    ``(D,)``; after :meth:`backward`, their gradients are in ``dgamma`` and ``dbeta``.
+    """
+
+    def __init__(self, num_features: int, momentum: float | None = None, eps: float | None = None,
+                 convention: str = "torch") -> None:
+        if convention not in CONVENTIONS:
+            raise ValueError(f"convention must be 'torch' or 'keras', got {convention!r}")
+        if not isinstance(num_features, (int, np.integer)) or isinstance(num_features, bool) or num_features < 1:
+            raise ValueError(f"num_features must be a positive integer (the D of (N, D) inputs), got {num_features!r}")
+        default_m, default_eps, unbiased = CONVENTIONS[convention]
+        momentum = default_m if momentum is None else momentum
+        eps = default_eps if eps is None else eps
+        if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum!r} (see the class docstring)")
+        if not isinstance(eps, (int, float)) or not eps > 0:
+            raise ValueError(f"eps must be a positive number such as 1e-5, got {eps!r}")
+        self.num_features = int(num_features)
+        self.convention = convention
+        self.momentum = float(momentum)
+        self.eps = float(eps)
+        self.unbiased_running_var = unbiased
+        self.gamma = np.ones(self.num_features)
+        self.beta = np.zeros(self.num_features)
+        self.running_mean = np.zeros(self.num_features)
+        self.running_var = np.ones(self.num_features)
+        self.training = True
+        self.dgamma: np.ndarray | None = None
+        self.dbeta: np.ndarray | None = None
+        self._cache: tuple[Any, ...] | None = None
+
+    @property
+    def new_weight(self) -> float:
+        """The weight of the new batch statistic in the running average, in either convention."""
+        return self.momentum if self.convention == "torch" else 1.0 - self.momentum
+
+    def train(self) -> BatchNorm1d:
+        """Switch to training mode (batch statistics, running averages updated); returns ``self``."""
+        self.training = True
+        return self
+
+    def eval(self) -> BatchNorm1d:
+        """Switch to evaluation mode (running statistics, nothing updated); returns ``self``."""
+        self.training = False
+        return self
+
+    def _check_input(self, x: Any) -> np.ndarray:
+        x = _as_float_array(x)
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm1d expects inputs of shape (N, {self.num_features}), got {x.shape}")
+        return x
+
+    def forward(self, x: Any, training: bool | None = None) -> np.ndarray:
+        """``x`` ``(N, D)`` -> ``(N, D)``. ``training`` overrides the layer's mode for this call."""
+        x = self._check_input(x)
+        training = self.training if training is None else bool(training)
+        if training:
+            n = x.shape[0]
+            if n < 2:
+                raise ValueError("batch normalization in training mode needs a batch of at least 2 examples")
+            mean = x.mean(axis=0)                       # (D,)
+            var = x.var(axis=0)                         # (D,) biased: used to normalize
+            stored_var = var * n / (n - 1) if self.unbiased_running_var else var
+            w = self.new_weight
+            self.running_mean = (1.0 - w) * self.running_mean + w * mean
+            self.running_var = (1.0 - w) * self.running_var + w * stored_var
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = 1.0 / np.sqrt(var + self.eps)         # (D,)
+        x_hat = (x - mean) * inv_std                    # (N, D)
+        self._cache = (x_hat, inv_std, training)
+        return self.gamma * x_hat + self.beta
+
+    __call__ = forward
+
+    def backward(self, grad_out: Any) -> np.ndarray:
+        """Gradient with respect to the input ``(N, D)``; stores ``dgamma`` and ``dbeta`` ``(D,)``.
+
+        In training mode the batch statistics depend on every input, which gives
+        ``dx = inv_std / N * (N g - sum(g) - x_hat * sum(g * x_hat))`` with ``g = gamma * grad_out``.
+        """
+        if self._cache is None:
+            raise ValueError("call forward() before backward()")
+        x_hat, inv_std, training = self._cache
+        grad_out = _as_float_array(grad_out, "grad_out")
+        if grad_out.shape != x_hat.shape:
+            raise ValueError(f"grad_out has shape {grad_out.shape}, the last forward output had {x_hat.shape}")
+        self.dgamma = (grad_out * x_hat).sum(axis=0)
+        self.dbeta = grad_out.sum(axis=0)
+        g = grad_out * self.gamma                       # dL/dx_hat, (N, D)
+        if not training:
+            return g * inv_std
+        n = g.shape[0]
+        return inv_std / n * (n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))
