@@ -187,9 +187,9 @@ def _mnist_like(name: str, images: bool, timeout: float, offline: bool) -> Split
     X = np.concatenate([tr_x, te_x]).astype(np.float32) / 255.0
     y = np.concatenate([tr_y, te_y]).astype(np.int64)
     X = X if images else X.reshape(len(X), -1)
-    n_train, n_val = 50_000, 10_000  # the official test set stays the test set
-    return Splits(X[:n_train], y[:n_train], X[n_train:n_train + n_val], y[n_train:n_train + n_val],
-                  X[60_000:], y[60_000:], name=name)
+    n_fit, n_val = len(tr_x), 10_000  # the last 10,000 training images validate; the official test set tests
+    n_train = n_fit - n_val
+    return Splits(X[:n_train], y[:n_train], X[n_train:n_fit], y[n_train:n_fit], X[n_fit:], y[n_fit:], name=name)
 
 
 def load_mnist(images: bool = False, timeout: float = 30.0, offline: bool = False) -> Splits:

@@ -115,7 +115,8 @@ def decision_boundary(
     classes = np.unique(y)
     cmap = ListedColormap([OKABE_ITO[i % len(OKABE_ITO)] for i in range(max(len(classes), 2))])
     if len(classes) <= 2:
-        ax.contourf(gx, gy, z, levels=[-np.inf, 0.5, np.inf], cmap=cmap, alpha=0.25)
+        lo, hi = min(z.min(), 0.5) - 1.0, max(z.max(), 0.5) + 1.0
+        ax.contourf(gx, gy, z, levels=[lo, 0.5, hi], cmap=cmap, alpha=0.25)
         ax.contour(gx, gy, z, levels=[0.5], colors="k", linewidths=1)
     else:
         ax.contourf(gx, gy, z, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, alpha=0.25)

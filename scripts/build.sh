@@ -9,6 +9,14 @@ start=$(date +%s)
 if [ -z "${SKIP_INSTALL:-}" ]; then
   python -m pip install --quiet -r requirements.txt
   python -m pip install --quiet --no-deps -e .
+  # Headless Chromium for the browser test of the built site (Debian's package).
+  if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+      echo "note: install Debian's chromium (sudo apt-get install chromium) to run tests/browser" >&2
+    fi
+  fi
 fi
 bash scripts/vendor_js.sh
 rm -rf _build/html _build/.doctrees

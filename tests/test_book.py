@@ -1,0 +1,86 @@
+"""Book-level checks: the table of contents, the committed notebooks, the repository URL."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = []
+
+    def walk(entries):
+        for e in entries:
+            if "file" in e:
+                files.append(e["file"])
+            walk(e.get("sections", []))
+            walk(e.get("chapters", []))
+
+    walk(toc.get("parts", []))
+    return files
+
+
+def test_toc_and_chapters_folder_list_the_same_notebooks():
+    in_toc = {f for f in toc_files() if f.startswith("chapters/")}
+    on_disk = {f"chapters/{p.stem}" for p in CHAPTERS}
+    assert in_toc == on_disk, f"only in _toc.yml: {in_toc - on_disk}; only in chapters/: {on_disk - in_toc}"
+    assert len(toc_files()) == len(set(toc_files())), "a file is listed twice in _toc.yml"
+
+
+def test_toc_pages_exist():
+    for f in toc_files():
+        assert any((ROOT / (f + ext)).exists() for ext in (".md", ".ipynb")), f
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_is_executed_without_errors(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert code, "no code cells"
+    counts = [c.execution_count for c in code]
+    assert None not in counts, "notebook is not fully executed: run scripts/execute.py on it"
+    assert counts == sorted(counts) and counts[0] == 1, "cells were not run top to bottom in one session"
+    for c in code:
+        for out in c.outputs:
+            assert out.output_type != "error", f"error output in cell: {c.source[:80]!r}"
+            if out.output_type == "stream" and out.name == "stderr":
+                assert "Traceback" not in out.text and "Warning" not in out.text, out.text[:300]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_follows_the_template(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and "FAST" in params[0].source, "one papermill parameters cell defining FAST"
+    setup_cells = [c for c in code if "from course_lib.setup import setup" in c.source]
+    assert setup_cells and "google.colab" in setup_cells[0].source, "the setup cell with the Colab install line"
+    assert nb.metadata.get("widgets"), "widget state is stored (execute with scripts/execute.py)"
+
+
+def test_repository_url_is_in_sync():
+    out = subprocess.run([sys.executable, "scripts/sync_repo_url.py", "--check"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_exercise_labels_are_unique_and_checks_registered():
+    from course_lib.exercises import CHECKS
+
+    labels, names = [], []
+    for path in CHAPTERS:
+        nb = nbformat.read(path, as_version=4)
+        for c in nb.cells:
+            labels += re.findall(r":label: (\S+)", c.source) if c.cell_type == "markdown" else []
+            names += re.findall(r'check\("([^"]+)"', c.source) if c.cell_type == "code" else []
+    assert len(labels) == len(set(labels)), "duplicate labels"
+    assert set(names) <= set(CHECKS), f"unregistered checks: {set(names) - set(CHECKS)}"

@@ -1,0 +1,106 @@
+"""The auto-check mechanism itself: every kind of broken answer gives a result, never a crash."""
+
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from course_lib import exercises as ex
+from course_lib.exercises import CheckFailed, call, check, expect_array, expect_equal, register
+
+
+def test_registry_has_chapter0():
+    assert {"ch00.double", "ch00.mse_grad", "ch00.broadcast_shape"} <= set(ex.CHECKS)
+
+
+def test_passed_result_displays():
+    r = check("ch00.double", lambda x: 2 * x)
+    assert r.passed and r.status == ex.PASSED
+    assert repr(r).startswith("[passed] ch00.double")
+    assert "ch00.double" in r._repr_html_()
+
+
+def _stub(*args):
+    raise NotImplementedError()
+
+
+def _loop(x):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize("answer, status, fragment", [
+    (..., ex.NOT_ATTEMPTED, "replace the `...`"),
+    (_stub, ex.NOT_ATTEMPTED, "NotImplementedError"),
+    (None, ex.NOT_ATTEMPTED, "define the function"),
+    (42, ex.FAILED, "expected a function"),
+    (lambda x: 3 * x, ex.FAILED, "got 9, expected 6"),
+    (lambda x: None, ex.FAILED, "forget to `return`"),
+    (lambda x: 1 / 0, ex.FAILED, "ZeroDivisionError"),
+    (lambda x: "two", ex.FAILED, "should be numeric"),
+    (lambda x: x * math.nan, ex.FAILED, "NaN"),
+    (lambda x: __import__("sys").exit(1), ex.FAILED, "SystemExit"),
+])
+def test_broken_answers_never_raise(answer, status, fragment):
+    r = check("ch00.double", answer)
+    assert r.status == status
+    assert fragment in r.message
+    assert not r.passed
+
+
+def test_time_limit_stops_infinite_loop():
+    r = check("ch00.double", _loop, time_limit=0.5)
+    assert r.status == ex.FAILED and "longer than 0.5 s" in r.message
+
+
+def test_time_limit_outside_main_thread():
+    box = {}
+    t = threading.Thread(target=lambda: box.update(r=check("ch00.double", _loop, time_limit=0.3)))
+    t.start()
+    t.join(5)
+    assert "longer than 0.3 s" in box["r"].message
+
+
+def test_shape_and_tolerance_messages():
+    r = check("ch00.mse_grad", lambda X, w, y: np.zeros((1, X.shape[1])))
+    assert "shape (1, 1), expected (1,)" in r.message
+    r = check("ch00.mse_grad", lambda X, w, y: 1.0 / X.shape[0] * X.T @ (X @ w - y))
+    assert "tolerance" in r.message and "times 0.5" in r.message
+
+
+def test_unknown_name_suggests():
+    with pytest.raises(ValueError, match="ch00.double"):
+        check("ch00.dubble", lambda x: x)
+
+
+def test_bad_time_limit():
+    with pytest.raises(ValueError, match="time_limit"):
+        check("ch00.double", lambda x: 2 * x, time_limit=0)
+
+
+def test_register_rejects_duplicates_and_bad_names():
+    with pytest.raises(ValueError, match="already registered"):
+        register("ch00.double")(lambda a: None)
+    with pytest.raises(ValueError, match="look like"):
+        register("nodot")
+
+
+def test_helpers():
+    with pytest.raises(CheckFailed, match=r"\(transposed\?\)"):
+        expect_array(np.zeros((2, 3)), np.zeros((3, 2)))
+    with pytest.raises(CheckFailed, match="index \\(1,\\)"):
+        expect_array([0.0, 1.0], [0.0, 2.0])
+    expect_array([1.0, np.inf], [1.0, np.inf])  # matching infinities are fine
+    with pytest.raises(CheckFailed, match="should be a tuple"):
+        expect_equal([4, 4], (4, 4))
+    expect_equal(np.int64(3), 3)
+    with pytest.raises(ex.NotAttempted):
+        call(_stub)
+
+
+def test_torch_and_tf_tensors_are_accepted():
+    import torch
+
+    r = check("ch00.double", lambda x: torch.as_tensor(x, dtype=torch.float64) * 2)
+    assert r.passed, r.message
