@@ -1,0 +1,108 @@
+"""Chapter 1 checkers: the reference answers pass; wrong, None, crashing and stub answers never raise."""
+
+import numpy as np
+import pytest
+
+from course_lib.exercises import FAILED, NOT_ATTEMPTED, check
+
+
+def _stub(*args):
+    raise NotImplementedError()
+
+
+def _crash(*args):
+    raise RuntimeError("boom")
+
+
+def _none(*args):
+    return None
+
+
+# -- reference solutions -------------------------------------------------------------------------
+def least_squares(X, y):
+    theta, *_ = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)
+    return theta[:-1], float(theta[-1])
+
+
+def polynomial_features(x, degree):
+    return np.asarray(x, dtype=float)[:, None] ** np.arange(degree + 1)
+
+
+def param_count(n_in, width, depth, n_out):
+    sizes = [n_in] + [width] * depth + [n_out]
+    return sum(m * n + n for m, n in zip(sizes[:-1], sizes[1:]))
+
+
+REFERENCE = {
+    "ch01.least_squares": least_squares,
+    "ch01.polynomial_features": polynomial_features,
+    "ch01.param_count": param_count,
+}
+
+
+# -- typical wrong answers -----------------------------------------------------------------------
+def least_squares_no_bias(X, y):
+    w, *_ = np.linalg.lstsq(X, y, rcond=None)
+    return w, 0.0
+
+
+def least_squares_theta(X, y):
+    theta, *_ = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)
+    return theta, 0.0
+
+
+def least_squares_not_a_pair(X, y):
+    return np.zeros(X.shape[1])
+
+
+def poly_no_constant(x, degree):
+    return np.asarray(x, dtype=float)[:, None] ** np.arange(1, degree + 1)
+
+
+def poly_nan(x, degree):
+    return np.full((len(x), degree + 1), np.nan)
+
+
+def param_count_no_bias(n_in, width, depth, n_out):
+    sizes = [n_in] + [width] * depth + [n_out]
+    return sum(m * n for m, n in zip(sizes[:-1], sizes[1:]))
+
+
+def param_count_array(n_in, width, depth, n_out):
+    return np.array([1, 2])
+
+
+WRONG = [
+    ("ch01.least_squares", least_squares_no_bias, "differs"),
+    ("ch01.least_squares", least_squares_theta, "still contains the bias"),
+    ("ch01.least_squares", least_squares_not_a_pair, "pair"),
+    ("ch01.polynomial_features", poly_no_constant, "constant column"),
+    ("ch01.polynomial_features", poly_nan, "NaN"),
+    ("ch01.param_count", param_count_no_bias, "only the weights"),
+    ("ch01.param_count", param_count_array, "should be a int"),
+]
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_reference_passes(name):
+    result = check(name, REFERENCE[name])
+    assert result.passed, result
+
+
+@pytest.mark.parametrize("name, answer, hint", WRONG)
+def test_wrong_answers_fail_with_a_hint(name, answer, hint):
+    result = check(name, answer)
+    assert result.status == FAILED, result
+    assert hint in result.message, result.message
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("answer", [_none, _crash, 42, "text"])
+def test_broken_answers_fail_without_raising(name, answer):
+    assert check(name, answer).status == FAILED
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("answer", [_stub, None, ...])
+def test_stubs_are_not_attempted(name, answer):
+    assert check(name, answer).status == NOT_ATTEMPTED
