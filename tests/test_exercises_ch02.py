@@ -1,0 +1,136 @@
+"""Chapter 2 checkers: the reference answers pass; wrong, None, crashing and stub answers never raise."""
+
+import numpy as np
+import pytest
+
+from course_lib import mlp
+from course_lib.exercises import FAILED, NOT_ATTEMPTED, check
+
+
+def _stub(*args):
+    raise NotImplementedError()
+
+
+def _crash(*args):
+    raise RuntimeError("boom")
+
+
+def _none(*args):
+    return None
+
+
+# -- reference solutions -------------------------------------------------------------------------
+def mlp_forward(X, W1, b1, W2, b2):
+    return 1 / (1 + np.exp(-(np.tanh(X @ W1 + b1) @ W2 + b2)[:, 0]))
+
+
+def grad_W1(X, y, W1, b1, W2, b2):
+    A1 = np.tanh(X @ W1 + b1)
+    y_hat = 1 / (1 + np.exp(-(A1 @ W2 + b2)[:, 0]))
+    delta1 = ((y_hat - y)[:, None] @ W2.T) * (1 - A1**2)
+    return X.T @ delta1 / X.shape[0]
+
+
+def count_params(sizes):
+    return sum(m * n + n for m, n in zip(sizes[:-1], sizes[1:]))
+
+
+def train_from_zeros(X, y, n_hidden, steps, lr):
+    zeros = {k: np.zeros_like(v) for k, v in mlp.init_params(X.shape[1], n_hidden).items()}
+    return mlp.train(zeros, X, y, lr=lr, steps=steps)[0]
+
+
+REFERENCE = {
+    "ch02.forward": mlp_forward,
+    "ch02.grad_W1": grad_W1,
+    "ch02.count_params": count_params,
+    "ch02.train_from_zeros": train_from_zeros,
+}
+
+
+# -- typical wrong answers -----------------------------------------------------------------------
+def forward_column(X, W1, b1, W2, b2):
+    return mlp_forward(X, W1, b1, W2, b2)[:, None]
+
+
+def forward_logits(X, W1, b1, W2, b2):
+    return (np.tanh(X @ W1 + b1) @ W2 + b2)[:, 0]
+
+
+def forward_no_tanh(X, W1, b1, W2, b2):
+    return 1 / (1 + np.exp(-((X @ W1 + b1) @ W2 + b2)[:, 0]))
+
+
+def grad_transposed(*args):
+    return grad_W1(*args).T
+
+
+def grad_not_mean(X, *args):
+    return grad_W1(X, *args) * X.shape[0]
+
+
+def grad_no_tanh_derivative(X, y, W1, b1, W2, b2):
+    A1 = np.tanh(X @ W1 + b1)
+    y_hat = 1 / (1 + np.exp(-(A1 @ W2 + b2)[:, 0]))
+    return X.T @ ((y_hat - y)[:, None] @ W2.T) / X.shape[0]
+
+
+def grad_wrong_sign(*args):
+    return -grad_W1(*args)
+
+
+def count_no_bias(sizes):
+    return sum(m * n for m, n in zip(sizes[:-1], sizes[1:]))
+
+
+def train_from_random(X, y, n_hidden, steps, lr):
+    return mlp.train(mlp.init_params(X.shape[1], n_hidden), X, y, lr=lr, steps=steps)[0]
+
+
+def train_returns_tuple(X, y, n_hidden, steps, lr):
+    zeros = {k: np.zeros_like(v) for k, v in mlp.init_params(X.shape[1], n_hidden).items()}
+    return mlp.train(zeros, X, y, lr=lr, steps=steps)
+
+
+WRONG = [
+    ("ch02.forward", forward_column, "1-D array"),
+    ("ch02.forward", forward_logits, "logits"),
+    ("ch02.forward", forward_no_tanh, "no tanh"),
+    ("ch02.grad_W1", grad_transposed, "transpose"),
+    ("ch02.grad_W1", grad_not_mean, "divide by N"),
+    ("ch02.grad_W1", grad_no_tanh_derivative, "tanh derivative"),
+    ("ch02.grad_W1", grad_wrong_sign, "wrong sign"),
+    ("ch02.count_params", count_no_bias, "only the weights"),
+    ("ch02.train_from_zeros", train_from_random, "not zero"),
+    ("ch02.train_from_zeros", train_returns_tuple, "dict with keys"),
+]
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_reference_passes(name):
+    result = check(name, REFERENCE[name])
+    assert result.passed, result
+
+
+@pytest.mark.parametrize("name, answer, hint", WRONG)
+def test_wrong_answers_fail_with_a_hint(name, answer, hint):
+    result = check(name, answer)
+    assert result.status == FAILED, result
+    assert hint in result.message, result.message
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("answer", [_none, _crash, 42, "text"])
+def test_broken_answers_fail_without_raising(name, answer):
+    assert check(name, answer).status == FAILED
+
+
+def test_nan_answer_fails():
+    result = check("ch02.forward", lambda *a: np.full(len(a[0]), np.nan))
+    assert result.status == FAILED and "NaN" in result.message
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("answer", [_stub, None, ...])
+def test_stubs_are_not_attempted(name, answer):
+    assert check(name, answer).status == NOT_ATTEMPTED
