@@ -32,6 +32,8 @@ Number = Union[int, float]
 
 def _as_float(x: Any, what: str) -> float:
     """``x`` as a Python float; ``ValueError`` for bools, strings, arrays, None..."""
+    if type(x) is float:  # the common case, checked first: the ABC check below is slow
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise ValueError(
             f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}; "

@@ -8,8 +8,10 @@ is used. For each entry ``theta_j`` of each parameter, the *central difference*
 
 has an error of order ``eps**2``; the check reports, per parameter, the largest *relative*
 error ``|a - g| / max(|a|, |g|, floor)`` between the analytic gradient ``a`` and ``g``. In
-float64 with ``eps = 1e-6`` a correct gradient typically gives 1e-8 or less, a wrong one 1e-2
-or more. The ``floor`` keeps entries that are both (almost) zero from counting as errors.
+float64 with ``eps = 1e-6`` a correct gradient typically gives 1e-7 or less, a wrong one 1e-2
+or more (exactly 2 for a flipped sign). The ``floor`` keeps entries that are both (almost) zero from counting as errors: the
+rounding noise of a central difference is about ``1e-16 * |f| / eps``, so entries much smaller
+than ``floor`` are in effect compared with the absolute tolerance ``tol * floor``.
 
 Usage::
 
@@ -53,7 +55,7 @@ def numerical_gradient(f: Callable[[Params], float], params: Params, name: str, 
     return grad
 
 
-def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-6) -> np.ndarray:
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4) -> np.ndarray:
     """Entry-wise ``|a - n| / max(|a|, |n|, floor)``: 0 when equal, about 2 for a sign error."""
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
@@ -94,7 +96,7 @@ class GradcheckReport:
 
 
 def gradcheck(f: Callable[[Params], float], params: Params, analytic: Params,
-              eps: float = 1e-6, tol: float = 1e-6, floor: float = 1e-6) -> GradcheckReport:
+              eps: float = 1e-6, tol: float = 1e-5, floor: float = 1e-4) -> GradcheckReport:
     """Compare ``analytic[name]`` with the central-difference gradient of ``f`` for every name.
 
     ``params`` and ``analytic`` map the same names to float64 arrays of equal shapes; ``f``
