@@ -31,6 +31,7 @@ from course_lib.release import (CODE_STUB, check_release, clear_outputs, release
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_CALL = re.compile(r"""^\s*(?:\w+\s*=\s*)?check\(\s*["'](?P<name>[\w.]+)["']""", re.MULTILINE)
+EXERCISE_DIRECTIVE = re.compile(r"^\s*(?:`{3,}|~{3,}|:{3,})\s*\{exercise(?:-start)?\}", re.MULTILINE)
 DIRECTIVE = re.compile(r"^\s*(?:`{3,}|~{3,}|:{3,})\s*\{solution(?:-start|-end)?\}", re.MULTILINE)
 
 
@@ -50,12 +51,15 @@ def code(text: str, **metadata: object) -> nbformat.NotebookNode:
     return cell
 
 
-def solution_lines(nb: nbformat.NotebookNode) -> list[str]:
+def solution_lines(nb: nbformat.NotebookNode, elsewhere: str | None = "") -> list[str]:
     """Distinctive lines of every solution in a source notebook (independent of the release code).
 
     Code between the BEGIN/END SOLUTION markers, the body of {solution} directives, and the
     markdown between {solution-start} and {solution-end}; lines that also occur elsewhere in the
-    notebook (a blank, a lone ``return x``) are not distinctive and are left out.
+    notebook, even inside a longer line (a blank, a lone ``return x``, a formula quoted in the
+    exercise text), or in ``elsewhere`` (the other notebooks' text outside their solutions) are
+    not distinctive and are left out. ``elsewhere=None`` returns ``[the text outside the
+    solutions]`` instead.
     """
     solution, rest = [], []
     gated = False
@@ -90,9 +94,11 @@ def solution_lines(nb: nbformat.NotebookNode) -> list[str]:
             if inside_directive is not None and inside_directive[1] == "solution-start":
                 continue  # its options (:class: dropdown)
             (solution if in_solution else rest).append(line.strip())
-    common = set(rest)
-    return [s for s in dict.fromkeys(solution)
-            if len(s) >= 8 and s not in common and not s.startswith(":") and not s.startswith("#")]
+    outside = "\n".join(rest)
+    if elsewhere is None:  # the text outside the solutions is wanted instead
+        return [outside]
+    return [s for s in dict.fromkeys(solution) if len(s) >= 8 and s not in outside and s not in elsewhere
+            and not s.startswith(":") and not s.startswith("#")]
 
 
 def released_text(nb: nbformat.NotebookNode) -> str:
@@ -313,14 +319,19 @@ def test_release_has_no_solution_text_and_no_directive(released_chapters):
     out, results = released_chapters
     released = {rel: released_text(nbformat.read(out / rel, as_version=4)) for rel in results}
     assert released, "no notebook in _toc.yml"
-    for rel in results:
-        source = nbformat.read(ROOT / rel, as_version=4)
-        for line in solution_lines(source):
+    sources = {rel: nbformat.read(ROOT / rel, as_version=4) for rel in results}
+    outside = {rel: solution_lines(nb, elsewhere=None)[0] for rel, nb in sources.items()}
+    for rel, source in sources.items():
+        elsewhere = "\n".join(text for other, text in outside.items() if other != rel)
+        for line in solution_lines(source, elsewhere):
             leaks = [str(r) for r, text in released.items() if line in text]
             assert not leaks, f"solution line {line!r} of {rel} is in the release of {leaks}"
         text = released[rel]
         assert DIRECTIVE.search(text) is None, f"{rel}: a solution directive survived"
         assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+        source_text = released_text(source)
+        for kept, what in ((EXERCISE_DIRECTIVE, "exercise texts"), (CHECK_CALL, "check cells")):
+            assert len(kept.findall(text)) == len(kept.findall(source_text)), f"{rel}: {what} were lost"
 
 
 def test_released_notebooks_are_valid_and_run_without_error_outside_exercises(released_chapters):
