@@ -38,7 +38,6 @@ import http.server
 import os
 import re
 import threading
-import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
