@@ -34,7 +34,8 @@ _GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "sigmoid
           "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "selu": 0.75}
 
 
-def _make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A NumPy Generator from a Generator (returned as is), an integer seed, or None (fresh entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
@@ -94,7 +95,7 @@ def truncated_normal(shape: tuple[int, ...], std: float, rng: np.random.Generato
     """
     if not isinstance(std, (int, float)) or not std >= 0:
         raise ValueError(f"std must be a non-negative number, got {std!r}")
-    rng = _make_rng(rng)
+    rng = make_rng(rng)
     raw = std / TRUNCATED_STD
     out = rng.normal(0.0, raw, size=shape)
     bad = np.abs(out) > 2 * raw
@@ -117,7 +118,7 @@ def xavier_uniform(fan_in: int, fan_out: int, gain: float = 1.0,
     Matches ``torch.nn.init.xavier_uniform_`` and ``keras.initializers.GlorotUniform`` (gain 1).
     """
     a = math.sqrt(3.0) * xavier_std(fan_in, fan_out, gain)
-    return _make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
+    return make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
 
 
 def xavier_normal(fan_in: int, fan_out: int, gain: float = 1.0,
@@ -131,7 +132,7 @@ def xavier_normal(fan_in: int, fan_out: int, gain: float = 1.0,
     shape = (int(fan_in), int(fan_out))
     if truncated:
         return truncated_normal(shape, std, rng)
-    return _make_rng(rng).normal(0.0, std, size=shape)
+    return make_rng(rng).normal(0.0, std, size=shape)
 
 
 def he_uniform(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = math.sqrt(2.0),
@@ -142,7 +143,7 @@ def he_uniform(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = ma
     ``mode="fan_in"``, ``keras.initializers.HeUniform``.
     """
     a = math.sqrt(3.0) * he_std(fan_in, fan_out, mode, gain)
-    return _make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
+    return make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
 
 
 def he_normal(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = math.sqrt(2.0),
@@ -156,7 +157,7 @@ def he_normal(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = mat
     shape = (int(fan_in), int(fan_out))
     if truncated:
         return truncated_normal(shape, std, rng)
-    return _make_rng(rng).normal(0.0, std, size=shape)
+    return make_rng(rng).normal(0.0, std, size=shape)
 
 
 # The other common names of the same initializers.

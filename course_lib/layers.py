@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.init import make_rng
+
 # ----------------------------------------------------------------------------------------------
 # Activation functions: f(x) and f'(x), elementwise, for arrays of any shape.
 # ----------------------------------------------------------------------------------------------
@@ -151,14 +153,6 @@ def activation(name: str) -> tuple[Callable[..., np.ndarray], Callable[..., np.n
 # ----------------------------------------------------------------------------------------------
 
 
-def _make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise ValueError(f"rng must be a numpy Generator, an integer seed or None, got {type(rng).__name__}")
-
-
 class Dropout:
     """Inverted dropout (Srivastava et al., 2014), as ``torch.nn.Dropout`` and ``keras.layers.Dropout``.
 
@@ -176,7 +170,7 @@ class Dropout:
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
             raise ValueError(f"rate is the drop probability and must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
-        self.rng = _make_rng(rng)
+        self.rng = make_rng(rng)
         self.training = True
         self.mask: np.ndarray | None = None
 
