@@ -124,6 +124,21 @@ def pick_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _inline_figures_in_notebooks() -> None:
+    """In a Jupyter kernel, show figures inline even if ``MPLBACKEND`` (e.g. ``Agg``) says otherwise.
+
+    With a non-inline backend ``plt.show()`` draws nothing, and the executed notebook (and the
+    site built from it) would silently have no figures.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is always there in a notebook
+        return
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:  # a Jupyter kernel, not a terminal
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def setup(seed: int = 0, frameworks: tuple[str, ...] = FRAMEWORKS, style: bool = True) -> SetupInfo:
     """Everything a chapter's setup cell needs, in one call.
 
@@ -140,5 +155,6 @@ def setup(seed: int = 0, frameworks: tuple[str, ...] = FRAMEWORKS, style: bool =
     if style:
         from course_lib.plotting import use_style
 
+        _inline_figures_in_notebooks()
         use_style()
     return SetupInfo(seed=int(seed), device=pick_device(), versions=versions)

@@ -328,6 +328,11 @@ def test_page_in_browser(page, server, browser, summary):
         broken = [i["src"] for i in seen["images"] if not i["ok"]]
         if broken:
             problems.append(f"{len(broken)} images did not load: {broken[:3]}")
+        figures = [i for i in seen["images"] if "/_images/" in i["src"]]
+        if suffix == ".ipynb" and not figures:
+            # every chapter plots something (learning curves at least); none means the build lost
+            # the notebooks' figures (e.g. a non-inline Matplotlib backend in the kernel)
+            problems.append("no figure from the executed notebook on this chapter page")
         # Widgets
         for w in seen["widgets"]:
             if not w["rendered"] or w["height"] <= 0 or w["children"] == 0 or w["error"]:
