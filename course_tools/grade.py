@@ -51,6 +51,10 @@ grader runs as root) is not prevented. The grader *flags* such submissions for a
 (``flags`` in ``grades.csv``: a ``def check``, ``CHECKS``, the checkers' modules, ``sys.modules``,
 ``gc``, ``setrlimit``...); flags do not change a grade.
 
+The limits guard against accidents (loops, memory, output, crashes), they are not a security
+boundary: a notebook can read and write whatever the user running the grader can. Run it as an
+unprivileged user (or in a container) on a machine without secrets.
+
 Which exercises: the check cells of the ``--release`` notebooks (files or folders; the released or
 the source notebooks, they have the same check cells), in their order. Without ``--release``:
 every notebook of the book's ``_toc.yml``, in book order, keeping the exercises that occur in at
@@ -94,7 +98,8 @@ _FLAGS = {
     "uses `CHECKS` or the checkers' modules": re.compile(
         r"\bCHECKS\b|exercises\s*\.\s*(_core|ch\d)|from\s+course_lib\.exercises\.|import\s+course_lib\.exercises\."),
     "touches Python internals (sys.modules, gc, builtins)": re.compile(
-        r"\bsys\s*\.\s*modules\b|\bgc\s*\.\s*get_(objects|referrers)|\bbuiltins\b|__builtins__|\bsys\s*\.\s*_getframe|\binspect\s*\.\s*stack"),
+        r"\bsys\s*\.\s*modules\b|\bgc\s*\.\s*get_(objects|referrers)|\bbuiltins\b|__builtins__|\bsys\s*\.\s*_getframe|\binspect\s*\.\s*stack"
+        r"|__closure__|__globals__|\b_grader_\w+"),
     "changes resource limits or signals": re.compile(r"\bsetrlimit\b|\bsignal\s*\.\s*(signal|setitimer|alarm)\b|\bprctl\b"),
 }
 
@@ -175,22 +180,10 @@ def assignment(release: list[Path] | None = None, present: set[str] | None = Non
     ``present`` (the names found in the submissions). Raises ``ValueError`` for a release that is
     not readable or names an exercise the instructor's ``course_lib`` does not have.
     """
-    import nbformat
-
     from course_lib.exercises import CHECKS
 
-    if release:
-        paths = [nb for p in release for nb in _notebooks_in(Path(p))]
-        if not paths:
-            raise ValueError(f"no notebook in --release {' '.join(map(str, release))}")
-    else:
-        paths = [ROOT / p for p in toc_notebooks(ROOT)]
     exercises: dict[str, Exercise] = {}
-    for path in paths:
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception as err:  # noqa: BLE001 - any unreadable file is the same problem here
-            raise ValueError(f"cannot read the release notebook {path}: {err}") from None
+    for path, nb in _release_notebooks(release):
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
@@ -205,6 +198,30 @@ def assignment(release: list[Path] | None = None, present: set[str] | None = Non
                                      f"check({name!r}, the_function)")
                 exercises[name] = Exercise(name, expr, cell.source)
     return list(exercises.values())
+
+
+def _release_notebooks(release: list[Path] | None) -> list[tuple[Path, Any]]:
+    import nbformat
+
+    if release:
+        paths = [nb for p in release for nb in _notebooks_in(Path(p))]
+        if not paths:
+            raise ValueError(f"no notebook in --release {' '.join(map(str, release))}")
+    else:
+        paths = [ROOT / p for p in toc_notebooks(ROOT)]
+    notebooks = []
+    for path in paths:
+        try:
+            notebooks.append((path, nbformat.read(path, as_version=4)))
+        except Exception as err:  # noqa: BLE001 - any unreadable file is the same problem here
+            raise ValueError(f"cannot read the release notebook {path}: {err}") from None
+    return notebooks
+
+
+def release_lines(release: list[Path] | None = None) -> frozenset[str]:
+    """Every stripped line of the release's code cells: code the student did not write is not flagged."""
+    return frozenset(line.strip() for _, nb in _release_notebooks(release) for cell in nb.cells
+                     if cell.cell_type == "code" for line in cell.source.split("\n"))
 
 
 def discover(folder: Path) -> tuple[list[Submission], list[str]]:
@@ -224,7 +241,7 @@ def discover(folder: Path) -> tuple[list[Submission], list[str]]:
                 sub.problem = ("no notebook: the folder is empty" if not any(p for p in entry.rglob("*")
                                if not p.name.startswith(".")) else "no notebook (.ipynb) in the folder")
             submissions.append(sub)
-        elif entry.suffix == ".ipynb":
+        elif entry.suffix.lower() == ".ipynb":
             submissions.append(Submission(entry.stem, entry.name, [str(entry.resolve())]))
         else:
             ignored.append(f"{entry.name} (not a notebook nor a folder)")
@@ -298,9 +315,12 @@ def read_cells(path: Path, max_mb: float) -> tuple[list[tuple[str, str]], str | 
     return cells, warning
 
 
-def code_flags(cells: list[tuple[str, str]]) -> list[str]:
-    """What in the code an instructor may want to read (see the module docstring)."""
-    code = "\n".join(s for t, s in cells if t == "code")
+def code_flags(cells: list[tuple[str, str]], known: frozenset[str] = frozenset()) -> list[str]:
+    """What in the code an instructor may want to read (see the module docstring).
+
+    Lines that are in the release (``known``, e.g. the set-up cell's ``sys.modules``) are not flagged.
+    """
+    code = "\n".join(line for t, s in cells if t == "code" for line in s.split("\n") if line.strip() not in known)
     return [label for label, pattern in _FLAGS.items() if pattern.search(code)]
 
 
@@ -480,6 +500,7 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
         cell = nbformat.v4.new_code_cell(source)
         nb.cells.append(cell)
         client.timeout = max(1, math.ceil(timeout))
+        client.iopub_timeout = 15  # the result may queue behind output the student's function printed
         return await client.async_execute_cell(cell, len(nb.cells) - 1, store_history=False)
 
     async def responsive() -> bool:
@@ -533,6 +554,7 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
                     if remaining <= 0:
                         raise CellTimeoutError("no time left")
                     client.timeout = max(1, math.ceil(remaining))
+                    client.iopub_timeout = 4
                     cell = await client.async_execute_cell(nb.cells[index], index)
                 except CellTimeoutError:
                     alive = await responsive()
@@ -586,7 +608,8 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
             pass
 
 
-def grade_notebook(path: Path, exercises: list[Exercise], limits: Limits, folder: Path | None = None) -> NotebookRun:
+def grade_notebook(path: Path, exercises: list[Exercise], limits: Limits, folder: Path | None = None,
+                   known: frozenset[str] = frozenset()) -> NotebookRun:
     """Run one notebook in a fresh sandboxed kernel and check its exercises (see the module doc)."""
     run = NotebookRun(str(path))
     start = time.monotonic()
@@ -604,8 +627,8 @@ def grade_notebook(path: Path, exercises: list[Exercise], limits: Limits, folder
         return run
     if warning:
         run.notes.append(warning)
-    run.flags = code_flags(cells)
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+    run.flags = code_flags(cells, known)
+    with tempfile.TemporaryDirectory(prefix="course-grade-", ignore_cleanup_errors=True) as tmp:
         workdir = Path(tmp) / "work"
         if folder is not None:  # the student's other files (data, helper modules) beside the notebook
             size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
@@ -619,9 +642,10 @@ def grade_notebook(path: Path, exercises: list[Exercise], limits: Limits, folder
     return run
 
 
-def grade_submission(sub: Submission, exercises: list[Exercise], limits: Limits) -> dict[str, Any]:
+def grade_submission(sub: Submission, exercises: list[Exercise], limits: Limits,
+                     known: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Grade every notebook of ``sub`` and merge: for each exercise, its best result."""
-    runs = [grade_notebook(Path(p), exercises, limits, Path(sub.folder) if sub.folder else None)
+    runs = [grade_notebook(Path(p), exercises, limits, Path(sub.folder) if sub.folder else None, known)
             for p in sub.notebooks]
     return _merge(sub, exercises, runs)
 
@@ -660,9 +684,9 @@ def _worker_loop(conn: Any, memory_mb: int) -> None:
             return
         if task is None:
             return
-        sub, exercises, limits = task
+        sub, exercises, limits, known = task
         try:
-            result = grade_submission(sub, exercises, limits)
+            result = grade_submission(sub, exercises, limits, known)
         except Exception as err:  # noqa: BLE001 - a bug or an odd file must not end the worker
             result = _merge(sub, exercises, [], f"the grader failed on this submission ({type(err).__name__}: "
                                                 f"{str(err)[:200]})")
@@ -687,10 +711,11 @@ class _Worker:
         self.proc.start()
         child.close()
 
-    def grade(self, sub: Submission, exercises: list[Exercise], limits: Limits) -> dict[str, Any]:
+    def grade(self, sub: Submission, exercises: list[Exercise], limits: Limits, known: frozenset[str]
+              ) -> dict[str, Any]:
         limit = _hard_limit(sub, exercises, limits)
         try:
-            self.conn.send((sub, exercises, limits))
+            self.conn.send((sub, exercises, limits, known))
             if not self.conn.poll(limit):
                 self.stop()
                 raise _WorkerLost(f"the grader gave up on this submission after {limit:.0f} s")
@@ -716,7 +741,7 @@ def _hard_limit(sub: Submission, exercises: list[Exercise], limits: Limits) -> f
 
 
 def grade_all(submissions: list[Submission], exercises: list[Exercise], limits: Limits, jobs: int,
-              progress: bool = True) -> list[dict[str, Any]]:
+              progress: bool = True, known: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Grade the submissions in ``jobs`` worker processes, one notebook per kernel; order preserved.
 
     A worker that dies or overruns its submission's time (kernel start-up + ``limits.timeout`` +
@@ -743,7 +768,7 @@ def grade_all(submissions: list[Submission], exercises: list[Exercise], limits: 
             if worker is None:
                 worker = _Worker()
                 workers.append(worker)
-            return worker.grade(sub, exercises, limits)
+            return worker.grade(sub, exercises, limits, known)
         except _WorkerLost as err:
             worker = None
             return _merge(sub, exercises, [], str(err))
@@ -940,7 +965,8 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(timeout=args.timeout, check_time=args.check_time, memory_mb=args.memory_mb,
                     max_notebook_mb=args.max_notebook_mb)
     start = time.perf_counter()
-    results = grade_all(submissions, exercises, limits, args.jobs, progress=not args.no_progress)
+    results = grade_all(submissions, exercises, limits, args.jobs, progress=not args.no_progress,
+                        known=release_lines(args.release))
     write_reports(results, exercises, out)
     text = summary(results, exercises, ignored, time.perf_counter() - start)
     (out / "summary.md").write_text(text + "\n", encoding="utf-8")
