@@ -14,6 +14,7 @@ Before ipykernel starts, the process
 - asks Linux to SIGKILL it when its parent (the grader's worker process) dies
   (``PR_SET_PDEATHSIG``), so a kernel stuck in a student's loop never outlives its grader.
 
+Linux is the target (macOS does not enforce ``RLIMIT_AS``; Windows has no ``resource`` module).
 A process running as root can raise its own hard limits again (``resource.setrlimit``); run the
 grader as an ordinary user where that matters (the grader flags notebooks that call it).
 """

@@ -40,6 +40,7 @@ EXPECTED = {  # source -> status of each exercise, in EXERCISES order
     "memory_hog.ipynb": (P, P, P),        # MemoryError in its cell, the rest runs
     "stuffed_output.ipynb": (P, P, P),
     "cheater.ipynb": (F, F, F),           # wrong answers, its own check() and patched checkers
+    "slow_answer.ipynb": (F, P, P),       # double loops forever: the check's time limit
     "dupont.ipynb": (P, P, P),
     "Dupont/": (F, F, F),
     "multi/": (P, P, N),                  # part1 answers the first, part2 the second
@@ -136,6 +137,7 @@ def test_messages_are_the_checkers_and_explain_the_stop(graded):
     for source in ("infinite_loop.ipynb", "kills_kernel.ipynb"):
         assert "stopped in cell 6 (" in subs[source]["ch00.mse_grad"]["message"]
     assert "no check cell" not in json.dumps(subs["correct.ipynb"])
+    assert "took longer than 5 s" in subs["slow_answer.ipynb"]["ch00.double"]["message"]
 
 
 def test_a_student_who_redefines_check_does_not_pass(graded):
@@ -165,13 +167,13 @@ def test_feedback_file_per_student_and_outputs_never_kept(graded):
 
 def test_console_summary_and_no_kernel_left_running(graded):
     text = graded["stdout"]
-    assert "Graded 14 submission(s) on 3 exercise(s)" in text
+    assert "Graded 15 submission(s) on 3 exercise(s)" in text
     assert "ch00.double" in text and "mean total:" in text
-    assert "Failed to run: 5 of 14:" in text
+    assert "Failed to run: 5 of 15:" in text
     for reason in ("time limit (infinite_loop)", "kernel died (kills_kernel)", "not a notebook (not_a_notebook, not_json)",
                    "empty folder (empty)", "MemoryError", "Duplicate student ids", "cheater: defines `check`"):
         assert reason in text, reason
-    assert (graded["out"] / "summary.md").read_text().startswith("Graded 14")
+    assert (graded["out"] / "summary.md").read_text().startswith("Graded 15")
     assert graded["no_leftover"], f"sandbox kernels still running: {sandbox_kernels()}"
 
 
