@@ -11,9 +11,10 @@ message, and what went wrong while running the notebook) and ``summary.md`` (als
 
 How a submission is run
 -----------------------
-Each submission is graded in its own worker process (``python -m course_tools.grade --worker``;
-``--jobs`` of them at a time, one per core by default, with a progress bar). The worker runs each
-notebook in a fresh Jupyter kernel (nbclient) in a new temporary working directory, started by
+Submissions are graded by ``--jobs`` worker processes (one per core by default; spawned with
+:mod:`multiprocessing`, fed one submission at a time, with a progress bar). A worker that dies or
+overruns its submission's time is killed with everything it started and replaced; that submission
+gets a row saying so. The worker runs each notebook in a fresh Jupyter kernel (nbclient) in a new temporary working directory, started by
 :mod:`course_tools.sandbox_kernel`: an address-space limit (``--memory-mb``), a file-size limit,
 one thread per numerical library, and death of the kernel with its worker. Only the sources of
 the submission's cells are kept (stored outputs, metadata and the kernel name are discarded), so a
@@ -100,7 +101,8 @@ _FLAGS = {
     "touches Python internals (sys.modules, gc, builtins)": re.compile(
         r"\bsys\s*\.\s*modules\b|\bgc\s*\.\s*get_(objects|referrers)|\bbuiltins\b|__builtins__|\bsys\s*\.\s*_getframe|\binspect\s*\.\s*stack"
         r"|__closure__|__globals__|\b_grader_\w+"),
-    "changes resource limits or signals": re.compile(r"\bsetrlimit\b|\bsignal\s*\.\s*(signal|setitimer|alarm)\b|\bprctl\b"),
+    "changes resource limits or signals, or kills processes": re.compile(
+        r"\bsetrlimit\b|\bsignal\s*\.\s*(signal|setitimer|alarm)\b|\bprctl\b|\bos\s*\.\s*(kill|killpg)\b"),
 }
 
 
