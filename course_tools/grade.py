@@ -909,14 +909,21 @@ def write_reports(results: list[dict[str, Any]], exercises: list[Exercise], out:
             flags = sorted({f for nb in r["notebooks"] for f in nb.get("flags", [])})
             writer.writerow([r["student"], r["source"], *scores, sum(scores),
                              "; ".join(run_problems(r)) or "ok", "; ".join(flags)])
-    (out / "results.json").write_text(json.dumps({"exercises": [e.name for e in exercises], "submissions": results},
-                                                 indent=1), encoding="utf-8")
     folder = out / "feedback"
     if folder.is_dir():
         shutil.rmtree(folder)  # no stale feedback of a student who is no longer in the folder
     folder.mkdir()
+    used: set[str] = set()
     for r in results:
-        (folder / _feedback_name(r)).write_text(feedback(r, exercises), encoding="utf-8")
+        name = _feedback_name(r)
+        stem, n = name[:-3], 2
+        while name.casefold() in used:  # "a b" and "a_b" would share a file name
+            name, n = f"{stem}-{n}.md", n + 1
+        used.add(name.casefold())
+        r["feedback"] = f"feedback/{name}"
+        (folder / name).write_text(feedback(r, exercises), encoding="utf-8")
+    (out / "results.json").write_text(json.dumps({"exercises": [e.name for e in exercises], "submissions": results},
+                                                 indent=1), encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------------------------

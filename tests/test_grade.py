@@ -270,3 +270,14 @@ def test_usage_errors_exit_2_with_a_message(tmp_path, capsys):
                        "--release", str(tmp_path / "subs" / "a.ipynb")]) == 2
     assert "does not know" in capsys.readouterr().err
     assert grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "o"), "--memory-mb", "100"]) == 2
+
+
+def test_feedback_files_never_overwrite_each_other(tmp_path):
+    exercises = [grade.Exercise("ch00.double", "double", 'check("ch00.double", double)')]
+    subs = [grade.Submission(name, name + ".ipynb", problem="no notebook: the folder is empty") for name in ("a b", "a_b", "A_B")]
+    results = [grade._merge(s, exercises, []) for s in subs]
+    grade.write_reports(results, exercises, tmp_path)
+    files = sorted(p.name for p in (tmp_path / "feedback").iterdir())
+    assert files == ["A_B-3.md", "a_b-2.md", "a_b.md"]
+    assert [r["feedback"] for r in json.loads((tmp_path / "results.json").read_text())["submissions"]] == [
+        "feedback/a_b.md", "feedback/a_b-2.md", "feedback/A_B-3.md"]
