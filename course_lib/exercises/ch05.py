@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from course_lib import optim, schedules
-from course_lib.exercises._core import CheckFailed, call, expect_array, expect_equal, register
+from course_lib.exercises._core import (
+    CheckFailed,
+    call,
+    expect_array,
+    expect_equal,
+    register,
+)
 
 
 def _max_stable_lr_reference(A: np.ndarray) -> float:
