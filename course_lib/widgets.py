@@ -44,8 +44,14 @@ def _validate(plot: PlotFn, controls: Mapping[str, Sequence[Any]], defaults: Map
 
 def sweep(plot: PlotFn, controls: Mapping[str, Sequence[Any]], vary: str,
           defaults: Mapping[str, Any] | None = None, ncols: int = 3,
-          panel_size: tuple[float, float] = (3.2, 2.6), title: str | None = None) -> plt.Figure:
-    """Small multiples: ``plot`` once per value of control ``vary``, others at their defaults."""
+          panel_size: tuple[float, float] = (3.2, 2.6), title: str | None = None,
+          keep_titles: bool = False) -> plt.Figure:
+    """Small multiples: ``plot`` once per value of control ``vary``, others at their defaults.
+
+    Each panel is titled ``"vary = value"``; with ``keep_titles=True`` a title that ``plot`` set
+    itself (e.g. one that reports a final value; it should then name the value too) is kept, and
+    only panels without one get ``"vary = value"``.
+    """
     chosen = _validate(plot, controls, defaults or {})
     if vary not in controls:
         raise ValueError(f"vary={vary!r} is not a control; choose from {list(controls)}")
@@ -53,7 +59,8 @@ def sweep(plot: PlotFn, controls: Mapping[str, Sequence[Any]], vary: str,
     fig, axes = small_multiples(len(values), ncols=ncols, panel_size=panel_size)
     for ax, value in zip(axes, values):
         plot(ax, **{**chosen, vary: value})
-        ax.set_title(f"{vary} = {value}", fontsize=10)
+        own = ax.get_title() if keep_titles else ""
+        ax.set_title(own or f"{vary} = {value}", fontsize=9 if own else 10)
     if title:
         fig.suptitle(title)
     return fig
@@ -94,7 +101,7 @@ def explore(plot: PlotFn, controls: Mapping[str, Sequence[Any]], vary: str | Non
     """Display the live widget for ``plot(ax, **params)`` and, if ``static``, its small multiples.
 
     ``vary`` names the control swept in the static figure (default: the first control);
-    ``sweep_kw`` goes to :func:`sweep` (``ncols``, ``panel_size``, ``title``).
+    ``sweep_kw`` goes to :func:`sweep` (``ncols``, ``panel_size``, ``title``, ``keep_titles``).
     """
     from IPython.display import display
 

@@ -30,6 +30,22 @@ def test_sweep_draws_every_value():
     plt.close("all")
 
 
+def plot_with_result(ax, slope, colour="C0"):
+    plot_line(ax, slope, colour)
+    ax.set_title(f"slope {slope}: end value {slope * 10}")
+
+
+def test_sweep_keeps_the_plots_own_titles_when_asked():
+    fig = widgets.sweep(plot_with_result, CONTROLS, vary="slope", keep_titles=True)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == [f"slope {v}: end value {v * 10}" for v in CONTROLS["slope"]]
+    fig = widgets.sweep(plot_with_result, CONTROLS, vary="slope")         # default: unchanged behaviour
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == [f"slope = {v}" for v in CONTROLS["slope"]]
+    fig = widgets.sweep(plot_line, CONTROLS, vary="slope", keep_titles=True)   # no own title: the label
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == [f"slope = {v}" for v in CONTROLS["slope"]]
+    plt.close("all")
+
+
 def test_explore_shows_widget_and_static_figure(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))

@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises._core import CheckFailed, call, expect_array, expect_equal, register
+from course_lib import optim, schedules
+from course_lib.exercises._core import (
+    CheckFailed,
+    call,
+    expect_array,
+    expect_equal,
+    register,
+)
 
 
 def _max_stable_lr_reference(A: np.ndarray) -> float:
@@ -90,10 +97,14 @@ def _momentum_step(momentum_step: Any) -> str:
 
 
 def _adam_reference(w, m, v, grad, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * grad**2
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+    """Step ``t`` of :class:`course_lib.optim.Adam` from the moments ``m``, ``v`` of step ``t - 1``."""
+    w = np.array(w, dtype=float)
+    opt = optim.Adam([w], lr=lr, betas=(beta1, beta2), eps=eps)
+    opt.state[0]["exp_avg"][...] = m
+    opt.state[0]["exp_avg_sq"][...] = v
+    opt.t = t - 1                                   # step() counts this step as t
+    opt.step([grad])
+    return w, opt.state[0]["exp_avg"], opt.state[0]["exp_avg_sq"]
 
 
 @register("ch05.adam_step")
@@ -148,3 +159,105 @@ def _which_fails(which_fails: Any) -> str:
         raise CheckFailed(f"{got!r} does not diverge: {hints[got]}. Compute lr * L for each method.")
     expect_equal(got, "gd")
     return "plain GD: lr * L = 0.05 * 50 = 2.5 > 2, so |1 - lr L| = 1.5 and the error grows 1.5x per step."
+
+
+def _minibatch_noise_reference(G: np.ndarray, B: int) -> float:
+    N = G.shape[0]
+    tr_sigma = float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
+    return tr_sigma / B * (N - B) / (N - 1)
+
+
+@register("ch05.minibatch_noise")
+def _minibatch_noise(minibatch_noise: Any) -> str:
+    """``minibatch_noise(G, B)``: E|g_B - g|^2 for a batch of B rows of G (N, P) drawn without replacement."""
+    rng = np.random.default_rng(3)
+    cases = [(rng.normal(size=(40, 5)) + 2.0, 1), (rng.normal(size=(40, 5)), 8), (rng.normal(size=(25, 3)) * 4, 10),
+             (rng.normal(size=(30, 2)), 30)]
+    for G, B in cases:
+        want = _minibatch_noise_reference(G, B)
+        N = G.shape[0]
+        got = _as_float(call(minibatch_noise, G.copy(), B), f"minibatch_noise(G of shape {G.shape}, B={B})")
+        if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-12):
+            continue
+        tr = want * B * (N - 1) / (N - B) if B < N else float(((G - G.mean(0)) ** 2).sum(1).mean())
+        hints = [
+            (tr / B, ("you left out the finite-population factor (N - B) / (N - 1): a batch drawn without "
+                     "replacement from N examples is less noisy than B independent draws (at B = N it is exact)")),
+            (tr, ("you returned tr(Sigma), the noise of a single example; a batch of B averages B gradients, "
+                 "which divides the variance by about B")),
+            (tr * (N - B) / (N - 1), ("you forgot to divide by B: a batch of B averages B gradients, which "
+                                     "divides the variance by about B")),
+            (tr / B * (N - B) / N, "the finite-population factor is (N - B) / (N - 1), not (N - B) / N"),
+            (float(((G - G.mean(0)) ** 2).sum(1).sum() / (N - 1)) / B * (N - B) / (N - 1),
+             "tr(Sigma) is the mean over the N examples of |g_i - g|^2 (divide by N, not N - 1)"),
+            (float(((G ** 2).sum(1)).mean()) / B * (N - B) / (N - 1),
+             "centre the per-example gradients first: Sigma uses g_i - g, where g = G.mean(axis=0)"),
+            (math.sqrt(max(want, 0.0)), ("you returned a standard deviation; the question asks for the expected "
+                                        "*squared* norm")),
+        ]
+        hint = next((h for v, h in hints if math.isclose(got, v, rel_tol=1e-6, abs_tol=1e-12)),
+                    "tr(Sigma) / B * (N - B) / (N - 1), with tr(Sigma) the mean of |g_i - g|^2")
+        raise CheckFailed(f"for N={N}, B={B} you returned {got:.6g}, expected {want:.6g}: {hint}.")
+    return "tr(Sigma) / B * (N - B) / (N - 1), zero at B = N, as measured in this section."
+
+
+@register("ch05.warmup_cosine")
+def _warmup_cosine(warmup_cosine_lr: Any) -> str:
+    """``warmup_cosine_lr(t, lr0, warmup_steps, total_steps)``, as :func:`course_lib.schedules.warmup_cosine`."""
+    for lr0, w, total in ((0.1, 10, 100), (1.0, 3, 20), (0.05, 1, 7)):
+        for t in range(total + 3):
+            want = schedules.warmup_cosine(t, lr0, w, total)
+            got = _as_float(call(warmup_cosine_lr, t, lr0, w, total),
+                            f"warmup_cosine_lr(t={t}, lr0={lr0}, warmup_steps={w}, total_steps={total})")
+            if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
+                continue
+            where = f"at t={t} (lr0={lr0}, warmup_steps={w}, total_steps={total}) you returned {got:.6g}, expected {want:.6g}"
+            hints = []
+            if t < w:
+                hints += [(lr0 * (t + 1) / w, ("the warm-up starts at 0 at t = 0 and reaches lr0 at t = warmup_steps "
+                                              "(lr0 * t / warmup_steps), not at t = warmup_steps - 1")),
+                          (lr0, "the rate must grow linearly during the first warmup_steps steps")]
+            else:
+                hints += [(schedules.cosine(t, lr0, total), ("after the warm-up the cosine starts afresh: use "
+                                                            "t - warmup_steps, over total_steps - warmup_steps")),
+                          (schedules.cosine(t - w, lr0, total), ("the cosine lasts total_steps - warmup_steps "
+                                                                "steps, so that it reaches 0 at t = total_steps")),
+                          (lr0 * math.cos(math.pi * (t - w) / (total - w)) if t <= total else float("nan"),
+                           "the cosine schedule is lr0 * (1 + cos(pi * s / S)) / 2, not lr0 * cos(pi * s / S)")]
+            hint = next((h for v, h in hints if math.isclose(got, v, rel_tol=1e-9, abs_tol=1e-12)),
+                        "linear from 0 to lr0 over warmup_steps, then half a cosine from lr0 to 0 at total_steps "
+                        "(and 0 after it)")
+            raise CheckFailed(f"{where}: {hint}.")
+    return "equals course_lib.schedules.warmup_cosine (and so Keras' CosineDecay with warm-up) at every step."
+
+
+def _range_test_reference(lrs: np.ndarray, losses: np.ndarray) -> float:
+    return float(lrs[int(np.nanargmin(losses))] / 10)
+
+
+@register("ch05.range_test_pick")
+def _range_test_pick(pick_lr: Any) -> str:
+    """``pick_lr(lrs, losses)``: a tenth of the learning rate at the lowest (smoothed) loss of a range test."""
+    lrs = np.geomspace(1e-4, 10, 60)
+    u = np.log10(lrs)
+    base = 2.3 - 2.0 / (1 + np.exp(-3 * (u + 2.0))) + 0.02 * np.exp(2.5 * (u + 0.3))   # falls, then explodes
+    curves = [("a typical curve", lrs, base),
+              ("a curve whose loss is NaN after it diverged", lrs, np.where(u > 0.3, np.nan, base)),
+              ("a short ramp of 8 steps", lrs[::8], base[::8])]
+    for what, x, loss in curves:
+        want = _range_test_reference(x, loss)
+        got = _as_float(call(pick_lr, x.copy(), loss.copy()), f"pick_lr on {what}")
+        if math.isclose(got, want, rel_tol=1e-9):
+            continue
+        finite = np.where(np.isfinite(loss), loss, np.inf)
+        hints = [(want * 10, ("that is the rate at the minimum of the loss, already at the edge of divergence; "
+                             "use about a tenth of it")),
+                 (float(x[int(np.argmin(loss))] / 10) if np.isnan(loss).any() else float("nan"),
+                  "np.argmin returns the index of the first NaN: ignore NaN with np.nanargmin"),
+                 (float(x[int(np.argmax(np.where(np.isfinite(loss), loss, -np.inf)))] / 10),
+                  "you took the largest loss; the pick is based on the lowest"),
+                 (float(x[int(np.argmin(finite))] / 10 ** 0.5), "back off by a factor of 10, not sqrt(10)")]
+        hint = next((h for v, h in hints if math.isfinite(v) and math.isclose(got, v, rel_tol=1e-9)),
+                    "find the learning rate where the loss is lowest and divide it by 10")
+        raise CheckFailed(f"on {what} you returned {got:.4g}, expected {want:.4g}: {hint}.")
+    return "a tenth of the rate at the lowest loss, NaN after divergence ignored."
