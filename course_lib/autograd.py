@@ -30,7 +30,7 @@ from typing import Any, Union
 Number = Union[int, float]
 
 
-def _as_float(x: Any, what: str) -> float:
+def as_float(x: Any, what: str) -> float:
     """``x`` as a Python float; ``ValueError`` for bools, strings, arrays, None..."""
     if type(x) is float:  # the common case, checked first: the ABC check below is slow
         return x
@@ -53,7 +53,7 @@ class Value:
     __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward")
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
-        self.data = _as_float(data, "Value data")
+        self.data = as_float(data, "Value data")
         self.grad = 0.0
         self.label = str(label)
         self._prev: tuple[Value, ...] = tuple(_children)
@@ -91,7 +91,7 @@ class Value:
         if isinstance(exponent, Value):
             raise ValueError("only constant exponents are supported (v ** 2, v ** -0.5); for a variable "
                              "exponent write (y * x.log()).exp(), which is x ** y for x > 0.")
-        k = _as_float(exponent, "the exponent")
+        k = as_float(exponent, "the exponent")
         if self.data == 0.0 and k < 1.0:
             raise ValueError(f"0 ** {k:g} has no finite derivative (or value); keep the base away from 0.")
         if self.data < 0.0 and not k.is_integer():
@@ -214,4 +214,4 @@ class Value:
 
 def _wrap(x: Value | Number) -> Value:
     """A Value for ``x`` (a constant leaf if ``x`` is a plain number)."""
-    return x if isinstance(x, Value) else Value(_as_float(x, "the other operand"))
+    return x if isinstance(x, Value) else Value(as_float(x, "the other operand"))

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.validation import integer, non_negative_float, positive_int, real
+
 DEFAULT_SEED = 0
 
 
@@ -43,8 +45,7 @@ class Splits:
 
 def _check_fractions(val_fraction: float, test_fraction: float) -> None:
     for name, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not isinstance(f, (int, float)) or not 0 < f < 1:
-            raise ValueError(f"{name} must be a number in (0, 1), got {f!r}")
+        real(name, f, low=0.0, high=1.0, low_open=True, high_open=True, hint="It is a fraction of the examples.")
     if val_fraction + test_fraction >= 1:
         raise ValueError(
             f"val_fraction + test_fraction must leave data for training (< 1), got "
@@ -95,20 +96,14 @@ def standardize(s: Splits) -> Splits:
                   name=s.name, info={**s.info, "mean": mean, "std": std})
 
 
-def _check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
 def load_moons(
     n_samples: int = 1000, noise: float = 0.2, seed: int = DEFAULT_SEED, standardized: bool = True
 ) -> Splits:
     """Two interleaving half-moons (chapter 2): ``X`` ``(n, 2)`` float32, ``y`` ``(n,)`` in {0, 1}."""
     from sklearn.datasets import make_moons
 
-    _check_positive_int("n_samples", n_samples, minimum=10)
-    if not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    integer("n_samples", n_samples, minimum=10)
+    noise = non_negative_float("noise", noise)
     X, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     s = split(X.astype(np.float32), y.astype(np.int64), seed=seed, name="moons")
     return standardize(s) if standardized else s
@@ -161,10 +156,9 @@ def make_regression(
 
     The true ``w`` ``(d,)`` and ``b`` are in ``info["w"]`` and ``info["b"]``.
     """
-    _check_positive_int("n_samples", n_samples, minimum=10)
-    _check_positive_int("n_features", n_features)
-    if not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    integer("n_samples", n_samples, minimum=10)
+    positive_int("n_features", n_features)
+    noise = non_negative_float("noise", noise)
     rng = np.random.default_rng(seed)
     w = rng.normal(size=n_features)
     b = float(rng.normal())
@@ -183,10 +177,9 @@ def make_sequences(
     ``X`` is ``(n, length, 1)`` float32 (the first ``length`` values) and ``y`` ``(n,)`` the value
     that follows. Frequencies are in ``info["freq"]`` (``(n,)``, train+val+test order not kept).
     """
-    _check_positive_int("n_series", n_series, minimum=10)
-    _check_positive_int("length", length, minimum=2)
-    if not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    integer("n_series", n_series, minimum=10)
+    integer("length", length, minimum=2)
+    noise = non_negative_float("noise", noise)
     rng = np.random.default_rng(seed)
     freq = rng.uniform(0.05, 0.2, size=(n_series, 1))
     phase = rng.uniform(0, 2 * np.pi, size=(n_series, 1))

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.validation import positive_float
+
 Params = Mapping[str, np.ndarray]
 
 
@@ -40,7 +42,7 @@ def numerical_gradient(f: Callable[[Params], float], params: Params, name: str, 
     _check_params(params, "params")
     if name not in params:
         raise ValueError(f"no parameter named {name!r}; params has {sorted(params)}")
-    eps = _check_positive(eps, "eps")
+    eps = positive_float("eps", eps)
     base = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
     x = base[name]
     grad = np.zeros_like(x)
@@ -61,7 +63,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     n = np.asarray(numeric, dtype=np.float64)
     if a.shape != n.shape:
         raise ValueError(f"analytic and numeric gradients must have the same shape, got {a.shape} and {n.shape}")
-    floor = _check_positive(floor, "floor")
+    floor = positive_float("floor", floor)
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
 
 
@@ -111,7 +113,7 @@ def gradcheck(f: Callable[[Params], float], params: Params, analytic: Params,
         if np.shape(params[k]) != np.shape(analytic[k]):
             raise ValueError(f"analytic[{k!r}] has shape {np.shape(analytic[k])} but params[{k!r}] has shape "
                              f"{np.shape(params[k])}: a gradient has the shape of its parameter.")
-    tol = _check_positive(tol, "tol")
+    tol = positive_float("tol", tol)
     errors, worst, numeric = {}, {}, {}
     for k in params:
         num = numerical_gradient(f, params, k, eps)
@@ -134,10 +136,6 @@ def _check_params(params: Params, what: str) -> None:
             raise ValueError(f"{what}[{k!r}] contains NaN or inf")
 
 
-def _check_positive(x: float, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.floating)) or not 0 < x < np.inf:
-        raise ValueError(f"{what} must be a positive number, got {x!r}")
-    return float(x)
 
 
 def _scalar(value: object) -> float:

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.validation import non_negative_float, positive_float, positive_int, real
+
 # Standard deviation of a standard normal truncated to [-2, 2]; Keras divides by it.
 TRUNCATED_STD = 0.87962566103423978
 
@@ -44,16 +46,12 @@ def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 
 def _check_fans(fan_in: Any, fan_out: Any) -> tuple[int, int]:
-    for name, v in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive integer (a layer width), got {v!r}")
-    return int(fan_in), int(fan_out)
+    width = "It is a layer width."
+    return positive_int("fan_in", fan_in, hint=width), positive_int("fan_out", fan_out, hint=width)
 
 
 def _check_gain(gain: Any) -> float:
-    if not isinstance(gain, (int, float)) or isinstance(gain, bool) or not gain > 0:
-        raise ValueError(f"gain must be a positive number (see calculate_gain), got {gain!r}")
-    return float(gain)
+    return positive_float("gain", gain, hint="See calculate_gain.")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -64,8 +62,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """
     if nonlinearity == "leaky_relu":
         a = 0.01 if param is None else param
-        if not isinstance(a, (int, float)) or isinstance(a, bool):
-            raise ValueError(f"param (the negative slope) must be a number, got {a!r}")
+        a = real("param", a, hint="param is the negative slope of the leaky ReLU.")
         return math.sqrt(2.0 / (1.0 + a * a))
     if nonlinearity not in _GAINS:
         raise ValueError(f"unknown nonlinearity {nonlinearity!r}; choose from {sorted([*_GAINS, 'leaky_relu'])}")
@@ -93,8 +90,7 @@ def truncated_normal(shape: tuple[int, ...], std: float, rng: np.random.Generato
     Draws from ``N(0, (std / 0.8796...)^2)`` and redraws every value beyond two of those standard
     deviations; the result has standard deviation ``std`` and lies in ``+-2 std / 0.8796``.
     """
-    if not isinstance(std, (int, float)) or not std >= 0:
-        raise ValueError(f"std must be a non-negative number, got {std!r}")
+    std = non_negative_float("std", std)
     rng = make_rng(rng)
     raw = std / TRUNCATED_STD
     out = rng.normal(0.0, raw, size=shape)

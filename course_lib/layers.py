@@ -15,137 +15,35 @@ PyTorch and Keras.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+# The activations' one home is course_lib.activations (chapter 2 introduces sigmoid, tanh and
+# ReLU); chapter 6 reads them as ``layers.sigmoid``, ``layers.activation("gelu")``..., so they
+# are re-exported here (listed in __all__).
+from course_lib.activations import (
+    ACTIVATIONS,
+    activation,
+    as_float_array,
+    gelu,
+    gelu_grad,
+    leaky_relu,
+    leaky_relu_grad,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    tanh,
+    tanh_grad,
+)
 from course_lib.init import make_rng
+from course_lib.validation import one_of, positive_int, real
 
-# ----------------------------------------------------------------------------------------------
-# Activation functions: f(x) and f'(x), elementwise, for arrays of any shape.
-# ----------------------------------------------------------------------------------------------
-
-
-def _as_float_array(x: Any, name: str = "x") -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}; convert it with np.asarray(x, float)")
-    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
-
-
-def sigmoid(x: Any) -> np.ndarray:
-    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2`` (no overflow)."""
-    x = _as_float_array(x)
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def sigmoid_grad(x: Any) -> np.ndarray:
-    """Derivative of :func:`sigmoid`: ``s(x) (1 - s(x))``, at most 1/4 (at x = 0)."""
-    s = sigmoid(x)
-    return s * (1.0 - s)
-
-
-def tanh(x: Any) -> np.ndarray:
-    """Hyperbolic tangent."""
-    return np.tanh(_as_float_array(x))
-
-
-def tanh_grad(x: Any) -> np.ndarray:
-    """Derivative of :func:`tanh`: ``1 - tanh(x)^2``, at most 1 (at x = 0)."""
-    t = np.tanh(_as_float_array(x))
-    return 1.0 - t * t
-
-
-def relu(x: Any) -> np.ndarray:
-    """Rectified linear unit ``max(x, 0)``."""
-    x = _as_float_array(x)
-    return np.maximum(x, 0.0).astype(x.dtype)
-
-
-def relu_grad(x: Any) -> np.ndarray:
-    """Derivative of :func:`relu`: 1 for x > 0, else 0 (0 at x = 0, as PyTorch and TF use)."""
-    x = _as_float_array(x)
-    return (x > 0).astype(x.dtype)
-
-
-def _check_slope(negative_slope: float) -> None:
-    if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool) or negative_slope < 0:
-        raise ValueError(f"negative_slope must be a number >= 0 (typically 0.01), got {negative_slope!r}")
-
-
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> np.ndarray:
-    """Leaky ReLU: ``x`` for x > 0, ``negative_slope * x`` otherwise.
-
-    PyTorch's default slope is 0.01 (``nn.LeakyReLU``); Keras 3's ``LeakyReLU`` defaults to 0.3.
-    """
-    _check_slope(negative_slope)
-    x = _as_float_array(x)
-    return np.where(x > 0, x, negative_slope * x).astype(x.dtype)
-
-
-def leaky_relu_grad(x: Any, negative_slope: float = 0.01) -> np.ndarray:
-    """Derivative of :func:`leaky_relu`: 1 for x > 0, ``negative_slope`` otherwise."""
-    _check_slope(negative_slope)
-    x = _as_float_array(x)
-    return np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
-
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-def _check_approximate(approximate: str) -> None:
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate must be 'none' (exact, erf) or 'tanh', got {approximate!r}")
-
-
-def gelu(x: Any, approximate: str = "none") -> np.ndarray:
-    """Gaussian error linear unit ``x * Phi(x)`` (Hendrycks and Gimpel, 2016).
-
-    ``approximate="none"`` uses the exact normal CDF ``Phi`` (PyTorch's and Keras's default);
-    ``"tanh"`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
-    """
-    _check_approximate(approximate)
-    x = _as_float_array(x)
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
-    from scipy.special import erf
-
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-
-
-def gelu_grad(x: Any, approximate: str = "none") -> np.ndarray:
-    """Derivative of :func:`gelu`: ``Phi(x) + x phi(x)`` (exact) or the tanh form's derivative."""
-    _check_approximate(approximate)
-    x = _as_float_array(x)
-    if approximate == "tanh":
-        u = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
-        t = np.tanh(u)
-        du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x**2)
-        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
-    from scipy.special import erf
-
-    cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
-    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-    return cdf + x * pdf
-
-
-ACTIVATIONS: dict[str, tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]] = {
-    "sigmoid": (sigmoid, sigmoid_grad),
-    "tanh": (tanh, tanh_grad),
-    "relu": (relu, relu_grad),
-    "leaky_relu": (leaky_relu, leaky_relu_grad),
-    "gelu": (gelu, gelu_grad),
-}
-"""``{name: (f, f_prime)}`` for every activation above."""
-
-
-def activation(name: str) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
-    """Return ``(f, f_prime)`` for an activation name such as ``"relu"``."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
+__all__ = [
+    "ACTIVATIONS", "activation", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad",
+    "leaky_relu", "leaky_relu_grad", "gelu", "gelu_grad", "Dropout", "CONVENTIONS", "BatchNorm1d",
+]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,9 +65,8 @@ class Dropout:
     """
 
     def __init__(self, rate: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise ValueError(f"rate is the drop probability and must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = real("rate", rate, low=0.0, high=1.0, high_open=True,
+                         hint="rate is the probability to drop an entry (PyTorch's p, Keras's rate).")
         self.rng = make_rng(rng)
         self.training = True
         self.mask: np.ndarray | None = None
@@ -186,7 +83,7 @@ class Dropout:
 
     def forward(self, x: Any, training: bool | None = None) -> np.ndarray:
         """``x`` (any shape) -> same shape. ``training`` overrides the layer's mode for this call."""
-        x = _as_float_array(x)
+        x = as_float_array(x)
         training = self.training if training is None else bool(training)
         if not training or self.rate == 0.0:
             self.mask = np.ones_like(x)
@@ -201,7 +98,7 @@ class Dropout:
         """Gradient with respect to the input: ``grad_out * mask`` (the mask of the last forward)."""
         if self.mask is None:
             raise ValueError("call forward() before backward(): the mask comes from the forward pass")
-        grad_out = _as_float_array(grad_out, "grad_out")
+        grad_out = as_float_array(grad_out, "grad_out")
         if grad_out.shape != self.mask.shape:
             raise ValueError(f"grad_out has shape {grad_out.shape}, the last forward input had {self.mask.shape}")
         return grad_out * self.mask
@@ -244,21 +141,14 @@ class BatchNorm1d:
 
     def __init__(self, num_features: int, momentum: float | None = None, eps: float | None = None,
                  convention: str = "torch") -> None:
-        if convention not in CONVENTIONS:
-            raise ValueError(f"convention must be 'torch' or 'keras', got {convention!r}")
-        if not isinstance(num_features, (int, np.integer)) or isinstance(num_features, bool) or num_features < 1:
-            raise ValueError(f"num_features must be a positive integer (the D of (N, D) inputs), got {num_features!r}")
+        one_of("convention", convention, tuple(CONVENTIONS))
+        self.num_features = positive_int("num_features", num_features, hint="It is the D of (N, D) inputs.")
         default_m, default_eps, unbiased = CONVENTIONS[convention]
-        momentum = default_m if momentum is None else momentum
-        eps = default_eps if eps is None else eps
-        if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r} (see the class docstring)")
-        if not isinstance(eps, (int, float)) or not eps > 0:
-            raise ValueError(f"eps must be a positive number such as 1e-5, got {eps!r}")
-        self.num_features = int(num_features)
         self.convention = convention
-        self.momentum = float(momentum)
-        self.eps = float(eps)
+        self.momentum = real("momentum", default_m if momentum is None else momentum, low=0.0, high=1.0,
+                             hint="PyTorch's 0.1 is Keras's 0.9: see the class docstring.")
+        self.eps = real("eps", default_eps if eps is None else eps, low=0.0, low_open=True,
+                        hint="Typical values are 1e-5 (PyTorch) or 1e-3 (Keras).")
         self.unbiased_running_var = unbiased
         self.gamma = np.ones(self.num_features)
         self.beta = np.zeros(self.num_features)
@@ -285,7 +175,7 @@ class BatchNorm1d:
         return self
 
     def _check_input(self, x: Any) -> np.ndarray:
-        x = _as_float_array(x)
+        x = as_float_array(x)
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d expects inputs of shape (N, {self.num_features}), got {x.shape}")
         return x
@@ -322,7 +212,7 @@ class BatchNorm1d:
         if self._cache is None:
             raise ValueError("call forward() before backward()")
         x_hat, inv_std, training = self._cache
-        grad_out = _as_float_array(grad_out, "grad_out")
+        grad_out = as_float_array(grad_out, "grad_out")
         if grad_out.shape != x_hat.shape:
             raise ValueError(f"grad_out has shape {grad_out.shape}, the last forward output had {x_hat.shape}")
         self.dgamma = (grad_out * x_hat).sum(axis=0)

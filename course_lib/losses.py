@@ -28,6 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.activations import sigmoid, softplus  # their one home; sigmoid is re-exported below
+from course_lib.validation import positive_float, real
+
 __all__ = [
     "logsumexp", "log_softmax", "softmax", "sigmoid",
     "mse_loss", "mse_loss_grad",
@@ -134,18 +137,6 @@ def softmax(x: Any, axis: int = -1) -> np.ndarray:
     return np.exp(log_softmax(x, axis=axis))
 
 
-def sigmoid(x: Any) -> np.ndarray:
-    """``1 / (1 + exp(-x))`` without overflow: ``exp`` only ever sees ``-|x|``."""
-    x = _float(x, "x")
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(x))`` for any finite ``x``: ``max(x, 0) + log1p(exp(-|x|))``."""
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
 # ----------------------------------------------------------------------------------------------
 # Regression losses
 # ----------------------------------------------------------------------------------------------
@@ -185,9 +176,7 @@ def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> np.ndarray
 
 
 def _check_delta(delta: float) -> float:
-    if not isinstance(delta, (int, float, np.floating)) or isinstance(delta, bool) or not delta > 0:
-        raise ValueError(f"delta must be a positive number, got {delta!r}")
-    return float(delta)
+    return positive_float("delta", delta, hint="It is where the loss turns from quadratic to linear, e.g. 1.0.")
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> np.ndarray:
@@ -272,9 +261,9 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     """
     z, t, w, pw = _bce_logits_parts(input, target, weight, reduction, pos_weight)
     if pw is None:
-        loss = _softplus(z) - t * z
+        loss = softplus(z) - t * z
     else:  # -[pw t log s(z) + (1 - t) log s(-z)], with -log s(z) = softplus(-z)
-        loss = pw * t * _softplus(-z) + (1 - t) * _softplus(z)
+        loss = pw * t * softplus(-z) + (1 - t) * softplus(z)
     if w is not None:
         loss = loss * w
     return _reduce(loss, reduction)
@@ -327,9 +316,7 @@ def _ce_parts(input: Any, target: Any, weight: Any, reduction: str,
             raise ValueError(f"weight must have one entry per class, shape ({c},), got {w.shape}")
         if (w < 0).any():
             raise ValueError("class weights must be non-negative")
-    if not isinstance(label_smoothing, (int, float, np.floating)) or not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
-    return z, t, w, float(label_smoothing)
+    return z, t, w, real("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
@@ -425,8 +412,7 @@ def _hinge_parts(input: Any, target: Any, reduction: str, margin: float) -> tupl
     if t.size and not np.isin(t, (-1.0, 1.0)).all():
         raise ValueError("hinge_loss targets must be -1 or +1; convert 0/1 labels with 2 * y - 1 "
                          "(Keras' hinge does this conversion for you)")
-    if not isinstance(margin, (int, float, np.floating)) or isinstance(margin, bool):
-        raise ValueError(f"margin must be a number, got {margin!r}")
+    real("margin", margin)
     return x, t
 
 
@@ -449,10 +435,9 @@ def _focal_parts(input: Any, target: Any, alpha: float, gamma: float,
                  reduction: str) -> tuple[np.ndarray, np.ndarray]:
     z, t = _pair(input, target, reduction)
     _check_probabilities(t, "target")
-    if not isinstance(gamma, (int, float, np.floating)) or isinstance(gamma, bool) or gamma < 0:
-        raise ValueError(f"gamma must be a number >= 0 (0 gives cross-entropy), got {gamma!r}")
-    if alpha is not None and (not isinstance(alpha, (int, float, np.floating)) or not 0 <= alpha <= 1):
-        raise ValueError(f"alpha must be in [0, 1] (the weight of the positive class) or None, got {alpha!r}")
+    real("gamma", gamma, low=0.0, hint="gamma = 0 gives the cross-entropy.")
+    if alpha is not None:
+        real("alpha", alpha, low=0.0, high=1.0, hint="It is the weight of the positive class (or None).")
     return z, t
 
 
@@ -467,7 +452,7 @@ def sigmoid_focal_loss(input: Any, target: Any, alpha: float | None = 0.25, gamm
     ``keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, from_logits=True)``.
     """
     z, t = _focal_parts(input, target, alpha, gamma, reduction)
-    ce = _softplus(z) - t * z
+    ce = softplus(z) - t * z
     one_minus_pt = t * sigmoid(-z) + (1 - t) * sigmoid(z)
     loss = one_minus_pt**gamma * ce
     if alpha is not None:
@@ -484,7 +469,7 @@ def sigmoid_focal_loss_grad(input: Any, target: Any, alpha: float | None = 0.25,
     """
     z, t = _focal_parts(input, target, alpha, gamma, reduction)
     p, pm = sigmoid(z), sigmoid(-z)                       # p and 1 - p, both accurate
-    ce = _softplus(z) - t * z
+    ce = softplus(z) - t * z
     q = t * pm + (1 - t) * p
     with np.errstate(divide="ignore", invalid="ignore"):
         dq_term = np.where(q > 0, gamma * q ** (gamma - 1) * (1 - 2 * t) * p * pm * ce, 0.0) if gamma else 0.0

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.layers import ACTIVATIONS
+from course_lib.activations import ACTIVATIONS, sigmoid, softplus
+from course_lib.validation import positive_float, positive_int
 
 Params = dict[str, np.ndarray]
 _KEYS = ("W1", "b1", "W2", "b2")
@@ -80,9 +81,7 @@ def _check_y(y: Any, n: int) -> np.ndarray:
 def init_params(n_in: int, n_hidden: int, seed: int | np.random.Generator = 0) -> Params:
     """Random initial parameters: ``W1`` ``(n_in, n_hidden)`` ~ N(0, 1/n_in), ``W2`` ``(n_hidden, 1)``
     ~ N(0, 1/n_hidden) (variance 1/fan-in keeps activations of order 1), zero biases. float64."""
-    for name, v in (("n_in", n_in), ("n_hidden", n_hidden)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    n_in, n_hidden = positive_int("n_in", n_in), positive_int("n_hidden", n_hidden)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return {
         "W1": rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_in, n_hidden)),
@@ -100,8 +99,7 @@ def forward(params: Params, X: np.ndarray, activation: str = "tanh") -> dict[str
     z1 = X @ params["W1"] + params["b1"]
     h1 = f(z1)
     z2 = h1 @ params["W2"] + params["b2"]
-    e = np.exp(-np.abs(z2[:, 0]))                    # sigmoid without overflow for large |z2|
-    p = np.where(z2[:, 0] >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    p = sigmoid(z2[:, 0])                            # course_lib.activations: no overflow for large |z2|
     return {"z1": z1, "h1": h1, "z2": z2, "p": p}
 
 
@@ -119,7 +117,7 @@ def accuracy(params: Params, X: np.ndarray, y: np.ndarray, activation: str = "ta
 
 def _bce_from_logits(z: np.ndarray, y: np.ndarray) -> float:
     # -[y log s(z) + (1-y) log(1-s(z))] = softplus(z) - y z, computed without overflow
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+    return float(np.mean(softplus(z) - y * z))
 
 
 def loss(params: Params, X: np.ndarray, y: np.ndarray, activation: str = "tanh") -> float:
@@ -153,10 +151,8 @@ def train(params: Params, X: np.ndarray, y: np.ndarray, lr: float = 0.5, steps: 
     """Full-batch gradient descent from ``params`` (not modified); returns the trained parameters
     and a history ``{"train": [...], "validation": [...]}`` of the loss after every step
     (``"validation"`` only when ``X_val`` and ``y_val`` are given)."""
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    lr = positive_float("lr", lr, hint="A learning rate is a step size such as 0.5.")
+    steps = positive_int("steps", steps)
     if (X_val is None) != (y_val is None):
         raise ValueError("give both X_val and y_val, or neither")
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()} if isinstance(params, dict) else params

@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from course_lib.autograd import Value, _as_float
+from course_lib.autograd import Value, as_float
+from course_lib.validation import positive_int
 
 ACTIVATIONS = ("relu", "tanh", "linear")
 
@@ -31,8 +32,7 @@ class Neuron(Module):
     """``act(sum_i w_i x_i + b)`` for ``n_inputs`` inputs; weights ~ U(-1, 1) / sqrt(n_inputs), b = 0."""
 
     def __init__(self, n_inputs: int, activation: str = "relu", rng: random.Random | None = None) -> None:
-        if not isinstance(n_inputs, int) or isinstance(n_inputs, bool) or n_inputs < 1:
-            raise ValueError(f"n_inputs must be a positive int, got {n_inputs!r}")
+        n_inputs = positive_int("n_inputs", n_inputs)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         rng = rng or random.Random(0)
@@ -60,8 +60,7 @@ class Layer(Module):
 
     def __init__(self, n_inputs: int, n_outputs: int, activation: str = "relu",
                  rng: random.Random | None = None) -> None:
-        if not isinstance(n_outputs, int) or isinstance(n_outputs, bool) or n_outputs < 1:
-            raise ValueError(f"n_outputs must be a positive int, got {n_outputs!r}")
+        n_outputs = positive_int("n_outputs", n_outputs)
         rng = rng or random.Random(0)
         self.neurons = [Neuron(n_inputs, activation, rng) for _ in range(n_outputs)]
 
@@ -88,7 +87,7 @@ class MLP(Module):
                        for i in range(len(sizes))]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        out: list[Value] = [v if isinstance(v, Value) else Value(_as_float(v, "an input")) for v in x]
+        out: list[Value] = [v if isinstance(v, Value) else Value(as_float(v, "an input")) for v in x]
         for layer in self.layers:
             out = layer(out)
         return out

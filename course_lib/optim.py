@@ -39,24 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.validation import non_negative_float, real
+
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "VARIANTS"]
 
 VARIANTS = ("torch", "keras")
-
-
-def _check_number(name: str, value: Any, low: float = 0.0, high: float | None = None,
-                  high_inclusive: bool = False, hint: str = "") -> float:
-    """``value`` as a float, or a ValueError that says the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    ok = math.isfinite(value) and value >= low
-    if high is not None:
-        ok = ok and (value <= high if high_inclusive else value < high)
-    if not ok:
-        bound = "" if high is None else (f" and <= {high:g}" if high_inclusive else f" and < {high:g}")
-        raise ValueError(f"{name} must be >= {low:g}{bound}, got {value!r}.{(' ' + hint) if hint else ''}")
-    return value
 
 
 class Optimizer:
@@ -85,8 +72,8 @@ class Optimizer:
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         self.params = list(params)
-        self.lr = _check_number("lr", lr, hint="A learning rate is a non-negative step size such as 0.01.")
-        self.weight_decay = _check_number("weight_decay", weight_decay)
+        self.lr = non_negative_float("lr", lr, hint="A learning rate is a non-negative step size such as 0.01.")
+        self.weight_decay = non_negative_float("weight_decay", weight_decay)
         self.variant = variant
         self.t = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
@@ -98,7 +85,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _check_number("lr", value, hint="A learning rate is a non-negative step size such as 0.01.")
+        self._lr = non_negative_float("lr", value, hint="A learning rate is a non-negative step size such as 0.01.")
 
     def _check_grads(self, grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
@@ -161,8 +148,8 @@ class SGD(Optimizer):
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
                  variant: str = "torch") -> None:
         super().__init__(params, lr, weight_decay, variant)
-        self.momentum = _check_number("momentum", momentum, hint="Typical values are 0 (none) to 0.99.")
-        self.dampening = _check_number("dampening", dampening, 0.0, 1.0, high_inclusive=True)
+        self.momentum = non_negative_float("momentum", momentum, hint="Typical values are 0 (none) to 0.99.")
+        self.dampening = real("dampening", dampening, low=0.0, high=1.0)
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("nesterov=True needs momentum > 0 and dampening = 0; set momentum (e.g. 0.9) "
@@ -208,9 +195,9 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0, eps: float = 1e-10,
                  variant: str = "torch") -> None:
         super().__init__(params, lr, weight_decay, variant)
-        self.lr_decay = _check_number("lr_decay", lr_decay)
-        self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value)
-        self.eps = _check_number("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-10.")
+        self.lr_decay = non_negative_float("lr_decay", lr_decay)
+        self.initial_accumulator_value = non_negative_float("initial_accumulator_value", initial_accumulator_value)
+        self.eps = non_negative_float("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-10.")
         for i, p in enumerate(self.params):
             self.state[i]["sum"] = np.full_like(p, self.initial_accumulator_value)
 
@@ -243,10 +230,10 @@ class RMSprop(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, variant: str = "torch") -> None:
         super().__init__(params, lr, weight_decay, variant)
-        self.alpha = _check_number("alpha", alpha, 0.0, 1.0, high_inclusive=True,
+        self.alpha = real("alpha", alpha, low=0.0, high=1.0,
                                    hint="alpha is the decay of the running average of g^2, e.g. 0.99.")
-        self.eps = _check_number("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
-        self.momentum = _check_number("momentum", momentum)
+        self.eps = non_negative_float("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
+        self.momentum = non_negative_float("momentum", momentum)
         self.centered = bool(centered)
         for i, p in enumerate(self.params):
             self.state[i]["square_avg"] = np.zeros_like(p)
@@ -301,9 +288,9 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
         hint = "Each beta is a decay rate in [0, 1), e.g. betas=(0.9, 0.999)."
-        self.betas = (_check_number("betas[0]", betas[0], 0.0, 1.0, hint=hint),
-                      _check_number("betas[1]", betas[1], 0.0, 1.0, hint=hint))
-        self.eps = _check_number("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
+        self.betas = (real("betas[0]", betas[0], low=0.0, high=1.0, high_open=True, hint=hint),
+                      real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True, hint=hint))
+        self.eps = non_negative_float("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
         self.amsgrad = bool(amsgrad)
         for i, p in enumerate(self.params):
             self.state[i]["exp_avg"] = np.zeros_like(p)

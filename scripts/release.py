@@ -7,7 +7,7 @@
 The student release has no solution directives, no solution text and no solution code (each
 ``### BEGIN SOLUTION`` region becomes ``raise NotImplementedError()``), no outputs, and keeps the
 ``check(...)`` cells, which answer "not attempted yet" until the student writes a solution. The
-logic lives in :mod:`course_lib.release`; ``tests/test_release.py`` tests it. ``--instructor``
+logic lives in :mod:`course_tools.release`; ``tests/test_release.py`` tests it. ``--instructor``
 also writes the unchanged source notebooks (solutions and outputs) beside it, so an instructor
 hands out one folder and keeps the other. ``release/`` is git-ignored.
 """
@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_lib.release import release_book, toc_notebooks  # noqa: E402
+from course_tools.release import release_book  # noqa: E402
+from course_tools.toc import toc_notebooks  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -223,19 +223,19 @@ def test_updates_in_place_and_lr_attribute():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be >= 0"),
+    (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be a non-negative number"),
     (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
     (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening = 0"),
-    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "momentum must be >= 0"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "momentum must be a non-negative number"),
     (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5, variant="keras"), "no dampening"),
-    (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] must be >= 0 and < 1"),
-    (lambda ps: optim.Adam(ps, betas=(-0.1, 0.999)), r"betas\[0\] must be >= 0"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] must be a finite number >= 0 and < 1"),
+    (lambda ps: optim.Adam(ps, betas=(-0.1, 0.999)), r"betas\[0\] must be a finite number >= 0"),
     (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
-    (lambda ps: optim.AdamW(ps, eps=-1e-8), "eps must be >= 0"),
-    (lambda ps: optim.Adagrad(ps, lr_decay=-1), "lr_decay must be >= 0"),
-    (lambda ps: optim.RMSprop(ps, alpha=1.5), "alpha must be >= 0 and <= 1"),
-    (lambda ps: optim.RMSprop(ps, weight_decay=float("nan")), "weight_decay must be >= 0"),
-    (lambda ps: optim.Adam(ps, lr="0.1"), "lr must be a number"),
+    (lambda ps: optim.AdamW(ps, eps=-1e-8), "eps must be a non-negative number"),
+    (lambda ps: optim.Adagrad(ps, lr_decay=-1), "lr_decay must be a non-negative number"),
+    (lambda ps: optim.RMSprop(ps, alpha=1.5), "alpha must be a finite number >= 0 and <= 1"),
+    (lambda ps: optim.RMSprop(ps, weight_decay=float("nan")), "weight_decay must be a non-negative number, got nan"),
+    (lambda ps: optim.Adam(ps, lr="0.1"), "lr must be a non-negative number, got '0.1'"),
     (lambda ps: optim.Adam(ps, variant="jax"), "variant must be one of"),
     (lambda ps: optim.Adam(ps[0]), "params must be a list of NumPy arrays"),
     (lambda ps: optim.Adam([]), "params is an empty list"),
@@ -256,6 +256,6 @@ def test_bad_grads_raise_helpful_errors():
         opt.step([np.zeros((4, 3)), np.zeros(4)])
     with pytest.raises(ValueError, match="one gradient array per parameter"):
         opt.step(np.zeros(4))
-    with pytest.raises(ValueError, match="lr must be >= 0"):
+    with pytest.raises(ValueError, match="lr must be a non-negative number"):
         opt.lr = -1.0
     assert opt.t == 0, "a rejected step must not count"

@@ -1,4 +1,4 @@
-"""The student release (course_lib.release, scripts/release.py), tested the way instructors use it.
+"""The student release (course_tools.release, scripts/release.py), tested the way instructors use it.
 
 1. Fixture notebooks, one per way a release can go wrong, built in tmp_path: each solution's
    distinctive lines are gone, no solution directive remains, the exercise text and checks stay,
@@ -26,8 +26,9 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_lib.release import (CODE_STUB, check_release, clear_outputs, release_book, release_notebook,
-                                strip_solutions, toc_notebooks)
+from course_tools.release import (CODE_STUB, check_release, clear_outputs, release_book, release_notebook,
+                                  strip_solutions)
+from course_tools.toc import toc_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_CALL = re.compile(r"""^\s*(?:\w+\s*=\s*)?check\(\s*["'](?P<name>[\w.]+)["']""", re.MULTILINE)
@@ -315,6 +316,7 @@ def released_chapters(tmp_path_factory):
     return out, results
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_release_has_no_solution_text_and_no_directive(released_chapters):
     out, results = released_chapters
     released = {rel: released_text(nbformat.read(out / rel, as_version=4)) for rel in results}
@@ -334,6 +336,7 @@ def test_release_has_no_solution_text_and_no_directive(released_chapters):
             assert len(kept.findall(text)) == len(kept.findall(source_text)), f"{rel}: {what} were lost"
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_released_notebooks_are_valid_and_run_without_error_outside_exercises(released_chapters):
     out, results = released_chapters
     for rel, result in results.items():
@@ -344,6 +347,7 @@ def test_released_notebooks_are_valid_and_run_without_error_outside_exercises(re
                 pytest.fail(f"{rel}, cell {index} raised {errors[0].ename}: {errors[0].evalue}\n{cell.source[:300]}")
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_every_check_says_not_attempted_yet(released_chapters):
     _, results = released_chapters
     n_checks = 0
@@ -355,6 +359,7 @@ def test_every_check_says_not_attempted_yet(released_chapters):
     assert n_checks >= 1
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_instructor_solution_passes_and_wrong_answers_fail_helpfully(released_chapters):
     _, results = released_chapters
     n = 0

@@ -78,7 +78,7 @@ def test_exponential_ramp():
 @pytest.mark.parametrize("call, match", [
     (lambda: schedules.step_decay(-1, 0.1, 10), "non-negative integer"),
     (lambda: schedules.step_decay(1.5, 0.1, 10), "non-negative integer"),
-    (lambda: schedules.step_decay(1, -0.1, 10), "lr0 must be a finite number > 0"),
+    (lambda: schedules.step_decay(1, -0.1, 10), "lr0 must be a positive number"),
     (lambda: schedules.step_decay(1, 0.1, 0), "step_size must be a positive integer"),
     (lambda: schedules.cosine(1, 0.1, 10, lr_min=0.5), "must not exceed lr0"),
     (lambda: schedules.linear_warmup(1, 0.1, 10, start_factor=2), "start_factor must be in"),

@@ -44,6 +44,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from course_tools.toc import toc_files
+
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("COURSE_SITE", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = SITE.parent / "screenshots"
@@ -81,25 +83,7 @@ except ImportError:  # pragma: no cover - requirements.txt pins playwright
 
 def toc_pages() -> list[tuple[str, str]]:
     """``(docname, source suffix)`` of every page in _toc.yml, in book order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages: list[tuple[str, str]] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if isinstance(node.get(key), str):
-                    name = re.sub(r"\.(ipynb|md)$", "", node[key])
-                    suffix = ".ipynb" if (ROOT / f"{name}.ipynb").is_file() else ".md"
-                    pages.append((name, suffix))
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return list(dict.fromkeys(pages))
+    return [(p.with_suffix("").as_posix(), p.suffix) for p in dict.fromkeys(toc_files(ROOT))]
 
 
 def expected_colab_url(docname: str, suffix: str) -> str:

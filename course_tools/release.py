@@ -28,6 +28,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_tools.toc import toc_notebooks
+
 CODE_STUB = "raise NotImplementedError()"
 """What replaces a ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region (keeps its indent)."""
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
@@ -206,49 +208,6 @@ def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
     student = clear_outputs(student)
     check_release(student, name)
     return student, report
-
-
-def toc_notebooks(root: str | Path) -> list[Path]:
-    """Every notebook listed in ``root/_toc.yml`` (paths relative to ``root``), in book order.
-
-    Entries that are not notebooks (``intro.md``...) are skipped. Raises ``ValueError`` if
-    ``_toc.yml`` is missing or lists a file that exists neither as ``.ipynb`` nor ``.md``.
-    """
-    import yaml
-
-    root = Path(root)
-    toc_path = root / "_toc.yml"
-    if not toc_path.is_file():
-        raise ValueError(f"no _toc.yml in {root}; pass the book's root folder")
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    found: list[Path] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                entry = node.get(key)
-                if isinstance(entry, str):
-                    found.append(_resolve(root, entry))
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return [p.relative_to(root) for p in dict.fromkeys(found) if p.suffix == ".ipynb"]
-
-
-def _resolve(root: Path, entry: str) -> Path:
-    path = root / entry
-    if path.suffix in (".ipynb", ".md") and path.is_file():
-        return path
-    for suffix in (".ipynb", ".md"):
-        candidate = path.with_name(path.name + suffix)
-        if candidate.is_file():
-            return candidate
-    raise ValueError(f"_toc.yml lists {entry!r}, but neither {entry}.ipynb nor {entry}.md exists")
 
 
 def release_book(root: str | Path, out: str | Path, notebooks: Iterable[str | Path] | None = None
