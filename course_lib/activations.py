@@ -23,8 +23,22 @@ import numpy as np
 
 from course_lib.validation import non_negative_float, one_of
 
-__all__ = ["sigmoid", "sigmoid_grad", "softplus", "tanh", "tanh_grad", "relu", "relu_grad",
-           "leaky_relu", "leaky_relu_grad", "gelu", "gelu_grad", "ACTIVATIONS", "activation", "as_float_array"]
+__all__ = [
+    "sigmoid",
+    "sigmoid_grad",
+    "softplus",
+    "tanh",
+    "tanh_grad",
+    "relu",
+    "relu_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "gelu",
+    "gelu_grad",
+    "ACTIVATIONS",
+    "activation",
+    "as_float_array",
+]
 
 
 def as_float_array(x: Any, name: str = "x") -> np.ndarray:
@@ -89,7 +103,9 @@ def relu_grad(x: Any) -> np.ndarray:
 
 
 def _slope(negative_slope: Any) -> float:
-    return non_negative_float("negative_slope", negative_slope, hint="Typical values are 0.01 (PyTorch) or 0.3 (Keras).")
+    return non_negative_float(
+        "negative_slope", negative_slope, hint="Typical values are 0.01 (PyTorch) or 0.3 (Keras)."
+    )
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> np.ndarray:

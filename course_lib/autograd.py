@@ -70,8 +70,8 @@ class Value:
         out = Value(self.data + other.data, (self, other), "+")
 
         def _backward() -> None:
-            self.grad += out.grad           # d(a + b)/da = 1
-            other.grad += out.grad          # d(a + b)/db = 1
+            self.grad += out.grad  # d(a + b)/da = 1
+            other.grad += out.grad  # d(a + b)/db = 1
 
         out._backward = _backward
         return out
@@ -81,26 +81,29 @@ class Value:
         out = Value(self.data * other.data, (self, other), "*")
 
         def _backward() -> None:
-            self.grad += other.data * out.grad   # d(a b)/da = b
-            other.grad += self.data * out.grad   # d(a b)/db = a
+            self.grad += other.data * out.grad  # d(a b)/da = b
+            other.grad += self.data * out.grad  # d(a b)/db = a
 
         out._backward = _backward
         return out
 
     def __pow__(self, exponent: Number) -> Value:
         if isinstance(exponent, Value):
-            raise ValueError("only constant exponents are supported (v ** 2, v ** -0.5); for a variable "
-                             "exponent write (y * x.log()).exp(), which is x ** y for x > 0.")
+            raise ValueError(
+                "only constant exponents are supported (v ** 2, v ** -0.5); for a variable "
+                "exponent write (y * x.log()).exp(), which is x ** y for x > 0."
+            )
         k = as_float(exponent, "the exponent")
         if self.data == 0.0 and k < 1.0:
             raise ValueError(f"0 ** {k:g} has no finite derivative (or value); keep the base away from 0.")
         if self.data < 0.0 and not k.is_integer():
-            raise ValueError(f"({self.data:g}) ** {k:g} is not a real number: a negative base needs an "
-                             "integer exponent.")
+            raise ValueError(
+                f"({self.data:g}) ** {k:g} is not a real number: a negative base needs an integer exponent."
+            )
         out = Value(self.data**k, (self,), f"**{k:g}")
 
         def _backward() -> None:
-            self.grad += k * self.data ** (k - 1) * out.grad   # d(x^k)/dx = k x^(k-1)
+            self.grad += k * self.data ** (k - 1) * out.grad  # d(x^k)/dx = k x^(k-1)
 
         out._backward = _backward
         return out
@@ -109,7 +112,7 @@ class Value:
         out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
 
         def _backward() -> None:
-            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad   # 0 at the kink, like PyTorch
+            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad  # 0 at the kink, like PyTorch
 
         out._backward = _backward
         return out
@@ -119,7 +122,7 @@ class Value:
         out = Value(t, (self,), "tanh")
 
         def _backward() -> None:
-            self.grad += (1.0 - t * t) * out.grad   # d tanh(x)/dx = 1 - tanh(x)^2
+            self.grad += (1.0 - t * t) * out.grad  # d tanh(x)/dx = 1 - tanh(x)^2
 
         out._backward = _backward
         return out
@@ -132,19 +135,20 @@ class Value:
         out = Value(e, (self,), "exp")
 
         def _backward() -> None:
-            self.grad += e * out.grad   # d e^x/dx = e^x
+            self.grad += e * out.grad  # d e^x/dx = e^x
 
         out._backward = _backward
         return out
 
     def log(self) -> Value:
         if self.data <= 0.0:
-            raise ValueError(f"log({self.data:g}) is undefined: log needs a positive input "
-                             "(clip probabilities away from 0 first).")
+            raise ValueError(
+                f"log({self.data:g}) is undefined: log needs a positive input (clip probabilities away from 0 first)."
+            )
         out = Value(math.log(self.data), (self,), "log")
 
         def _backward() -> None:
-            self.grad += out.grad / self.data   # d log(x)/dx = 1/x
+            self.grad += out.grad / self.data  # d log(x)/dx = 1/x
 
         out._backward = _backward
         return out
@@ -162,19 +166,19 @@ class Value:
             raise ValueError("division by a Value whose data is 0")
         return self * other**-1
 
-    def __radd__(self, other: Number) -> Value:     # 2 + v
+    def __radd__(self, other: Number) -> Value:  # 2 + v
         return self + other
 
-    def __rsub__(self, other: Number) -> Value:     # 2 - v
+    def __rsub__(self, other: Number) -> Value:  # 2 - v
         return _wrap(other) + (-self)
 
-    def __rmul__(self, other: Number) -> Value:     # 2 * v
+    def __rmul__(self, other: Number) -> Value:  # 2 * v
         return self * other
 
     def __rtruediv__(self, other: Number) -> Value:  # 2 / v
         return _wrap(other) / self
 
-    def __rpow__(self, other: Number) -> Value:      # 2 ** v: a variable exponent
+    def __rpow__(self, other: Number) -> Value:  # 2 ** v: a variable exponent
         raise ValueError("only constant exponents are supported; write 2 ** v as (v * math.log(2)).exp().")
 
     # -- reverse-mode differentiation ------------------------------------------------------------
@@ -189,12 +193,12 @@ class Value:
         while stack:
             node, children_done = stack.pop()
             if children_done:
-                order.append(node)          # all of node's inputs are already in `order`
+                order.append(node)  # all of node's inputs are already in `order`
                 continue
             if id(node) in visited:
                 continue
             visited.add(id(node))
-            stack.append((node, True))      # come back to `node` after its inputs
+            stack.append((node, True))  # come back to `node` after its inputs
             stack.extend((child, False) for child in node._prev if id(child) not in visited)
         return order
 

@@ -37,8 +37,7 @@ class Splits:
 
     def __repr__(self) -> str:
         parts = ", ".join(
-            f"{s}: X{getattr(self, 'X_' + s).shape} y{getattr(self, 'y_' + s).shape}"
-            for s in ("train", "val", "test")
+            f"{s}: X{getattr(self, 'X_' + s).shape} y{getattr(self, 'y_' + s).shape}" for s in ("train", "val", "test")
         )
         return f"Splits({self.name!r}; {parts})"
 
@@ -48,8 +47,7 @@ def _check_fractions(val_fraction: float, test_fraction: float) -> None:
         real(name, f, low=0.0, high=1.0, low_open=True, high_open=True, hint="It is a fraction of the examples.")
     if val_fraction + test_fraction >= 1:
         raise ValueError(
-            f"val_fraction + test_fraction must leave data for training (< 1), got "
-            f"{val_fraction} + {test_fraction}"
+            f"val_fraction + test_fraction must leave data for training (< 1), got {val_fraction} + {test_fraction}"
         )
 
 
@@ -73,9 +71,7 @@ def split(
         raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
     _check_fractions(val_fraction, test_fraction)
     strat = y if stratify else None
-    X_rest, X_test, y_rest, y_test = train_test_split(
-        X, y, test_size=test_fraction, random_state=seed, stratify=strat
-    )
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=test_fraction, random_state=seed, stratify=strat)
     strat = y_rest if stratify else None
     X_train, X_val, y_train, y_val = train_test_split(
         X_rest, y_rest, test_size=val_fraction / (1 - test_fraction), random_state=seed, stratify=strat
@@ -92,8 +88,16 @@ def standardize(s: Splits) -> Splits:
     std = s.X_train.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     f = lambda X: ((X - mean) / std).astype(np.float32)  # noqa: E731
-    return Splits(f(s.X_train), s.y_train, f(s.X_val), s.y_val, f(s.X_test), s.y_test,
-                  name=s.name, info={**s.info, "mean": mean, "std": std})
+    return Splits(
+        f(s.X_train),
+        s.y_train,
+        f(s.X_val),
+        s.y_val,
+        f(s.X_test),
+        s.y_test,
+        name=s.name,
+        info={**s.info, "mean": mean, "std": std},
+    )
 
 
 def load_moons(
@@ -144,14 +148,11 @@ def load_diabetes(seed: int = DEFAULT_SEED, standardized: bool = True) -> Splits
     from sklearn.datasets import load_diabetes as _load
 
     d = _load()
-    s = split(d.data.astype(np.float32), d.target.astype(np.float32), seed=seed, stratify=False,
-              name="diabetes")
+    s = split(d.data.astype(np.float32), d.target.astype(np.float32), seed=seed, stratify=False, name="diabetes")
     return standardize(s) if standardized else s
 
 
-def make_regression(
-    n_samples: int = 500, n_features: int = 3, noise: float = 0.1, seed: int = DEFAULT_SEED
-) -> Splits:
+def make_regression(n_samples: int = 500, n_features: int = 3, noise: float = 0.1, seed: int = DEFAULT_SEED) -> Splits:
     """Synthetic linear data ``y = X w + b + noise``: ``X`` ``(n, d)``, ``y`` ``(n,)``, float32.
 
     The true ``w`` ``(d,)`` and ``b`` are in ``info["w"]`` and ``info["b"]``.
@@ -165,13 +166,12 @@ def make_regression(
     X = rng.normal(size=(n_samples, n_features))
     y = X @ w + b + noise * rng.normal(size=n_samples)
     s = split(X.astype(np.float32), y.astype(np.float32), seed=seed, stratify=False, name="linear")
-    return Splits(s.X_train, s.y_train, s.X_val, s.y_val, s.X_test, s.y_test, name=s.name,
-                  info={"w": w, "b": b, "noise": noise})
+    return Splits(
+        s.X_train, s.y_train, s.X_val, s.y_val, s.X_test, s.y_test, name=s.name, info={"w": w, "b": b, "noise": noise}
+    )
 
 
-def make_sequences(
-    n_series: int = 600, length: int = 30, noise: float = 0.05, seed: int = DEFAULT_SEED
-) -> Splits:
+def make_sequences(n_series: int = 600, length: int = 30, noise: float = 0.05, seed: int = DEFAULT_SEED) -> Splits:
     """Noisy sine waves of random frequency and phase, for next-value prediction.
 
     ``X`` is ``(n, length, 1)`` float32 (the first ``length`` values) and ``y`` ``(n,)`` the value
@@ -188,5 +188,13 @@ def make_sequences(
     X = series[:, :length, None].astype(np.float32)
     y = series[:, length].astype(np.float32)
     s = split(X, y, seed=seed, stratify=False, name="sine-sequences")
-    return Splits(s.X_train, s.y_train, s.X_val, s.y_val, s.X_test, s.y_test, name=s.name,
-                  info={"freq": freq.ravel(), "noise": noise})
+    return Splits(
+        s.X_train,
+        s.y_train,
+        s.X_val,
+        s.y_val,
+        s.X_test,
+        s.y_test,
+        name=s.name,
+        info={"freq": freq.ravel(), "noise": noise},
+    )

@@ -22,9 +22,7 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"glue names must be identifiers like 'val_acc', got {name!r}")
-    if isinstance(value, np.generic):
-        value = value.item()
-    elif isinstance(value, np.ndarray) and value.ndim == 0:
+    if isinstance(value, np.generic) or isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     try:
         from myst_nb import glue as _myst_glue

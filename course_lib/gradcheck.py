@@ -9,9 +9,10 @@ is used. For each entry ``theta_j`` of each parameter, the *central difference*
 has an error of order ``eps**2``; the check reports, per parameter, the largest *relative*
 error ``|a - g| / max(|a|, |g|, floor)`` between the analytic gradient ``a`` and ``g``. In
 float64 with ``eps = 1e-6`` a correct gradient typically gives 1e-7 or less, a wrong one 1e-2
-or more (exactly 2 for a flipped sign). The ``floor`` keeps entries that are both (almost) zero from counting as errors: the
-rounding noise of a central difference is about ``1e-16 * |f| / eps``, so entries much smaller
-than ``floor`` are in effect compared with the absolute tolerance ``tol * floor``.
+or more (exactly 2 for a flipped sign). The ``floor`` keeps entries that are both (almost) zero
+from counting as errors: the rounding noise of a central difference is about
+``1e-16 * |f| / eps``, so entries much smaller than ``floor`` are in effect compared with the
+absolute tolerance ``tol * floor``.
 
 Usage::
 
@@ -90,15 +91,23 @@ class GradcheckReport:
         lines = [f"gradcheck (max relative error, tol={self.tol:.0e}):"]
         for k, e in self.errors.items():
             verdict = "ok" if e <= self.tol else "WRONG"
-            lines.append(f"  {k:<8} {e:9.1e}  {verdict}" + ("" if e <= self.tol else f" (worst at index {self.worst_index[k]})"))
+            lines.append(
+                f"  {k:<8} {e:9.1e}  {verdict}" + ("" if e <= self.tol else f" (worst at index {self.worst_index[k]})")
+            )
         lines.append("PASSED" if self.passed else f"FAILED: check the gradient of {', '.join(self.failed)}")
         return "\n".join(lines)
 
     __repr__ = __str__
 
 
-def gradcheck(f: Callable[[Params], float], params: Params, analytic: Params,
-              eps: float = 1e-6, tol: float = 1e-5, floor: float = 1e-4) -> GradcheckReport:
+def gradcheck(
+    f: Callable[[Params], float],
+    params: Params,
+    analytic: Params,
+    eps: float = 1e-6,
+    tol: float = 1e-5,
+    floor: float = 1e-4,
+) -> GradcheckReport:
     """Compare ``analytic[name]`` with the central-difference gradient of ``f`` for every name.
 
     ``params`` and ``analytic`` map the same names to float64 arrays of equal shapes; ``f``
@@ -111,8 +120,10 @@ def gradcheck(f: Callable[[Params], float], params: Params, analytic: Params,
         raise ValueError(f"params and analytic must have the same names, got {sorted(params)} and {sorted(analytic)}")
     for k in params:
         if np.shape(params[k]) != np.shape(analytic[k]):
-            raise ValueError(f"analytic[{k!r}] has shape {np.shape(analytic[k])} but params[{k!r}] has shape "
-                             f"{np.shape(params[k])}: a gradient has the shape of its parameter.")
+            raise ValueError(
+                f"analytic[{k!r}] has shape {np.shape(analytic[k])} but params[{k!r}] has shape "
+                f"{np.shape(params[k])}: a gradient has the shape of its parameter."
+            )
     tol = positive_float("tol", tol)
     errors, worst, numeric = {}, {}, {}
     for k in params:
@@ -130,12 +141,12 @@ def _check_params(params: Params, what: str) -> None:
     for k, v in params.items():
         arr = np.asarray(v)
         if arr.dtype != np.float64:
-            raise ValueError(f"{what}[{k!r}] has dtype {arr.dtype}; gradient checking needs float64 "
-                             "(convert with .astype(np.float64)).")
+            raise ValueError(
+                f"{what}[{k!r}] has dtype {arr.dtype}; gradient checking needs float64 "
+                "(convert with .astype(np.float64))."
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{what}[{k!r}] contains NaN or inf")
-
-
 
 
 def _scalar(value: object) -> float:

@@ -32,8 +32,16 @@ from course_lib.validation import non_negative_float, positive_float, positive_i
 # Standard deviation of a standard normal truncated to [-2, 2]; Keras divides by it.
 TRUNCATED_STD = 0.87962566103423978
 
-_GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "sigmoid": 1.0,
-          "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "selu": 0.75}
+_GAINS = {
+    "linear": 1.0,
+    "identity": 1.0,
+    "conv1d": 1.0,
+    "conv2d": 1.0,
+    "sigmoid": 1.0,
+    "tanh": 5.0 / 3.0,
+    "relu": math.sqrt(2.0),
+    "selu": 0.75,
+}
 
 
 def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -107,8 +115,9 @@ def zeros(fan_in: int, fan_out: int) -> np.ndarray:
     return np.zeros((fan_in, fan_out))
 
 
-def xavier_uniform(fan_in: int, fan_out: int, gain: float = 1.0,
-                   rng: np.random.Generator | int | None = None) -> np.ndarray:
+def xavier_uniform(
+    fan_in: int, fan_out: int, gain: float = 1.0, rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``; shape ``(fan_in, fan_out)``.
 
     Matches ``torch.nn.init.xavier_uniform_`` and ``keras.initializers.GlorotUniform`` (gain 1).
@@ -117,8 +126,9 @@ def xavier_uniform(fan_in: int, fan_out: int, gain: float = 1.0,
     return make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
 
 
-def xavier_normal(fan_in: int, fan_out: int, gain: float = 1.0,
-                  rng: np.random.Generator | int | None = None, truncated: bool = False) -> np.ndarray:
+def xavier_normal(
+    fan_in: int, fan_out: int, gain: float = 1.0, rng: np.random.Generator | int | None = None, truncated: bool = False
+) -> np.ndarray:
     """Normal with std ``gain * sqrt(2 / (fan_in + fan_out))``; shape ``(fan_in, fan_out)``.
 
     ``truncated=False`` matches ``torch.nn.init.xavier_normal_``; ``truncated=True`` matches
@@ -131,8 +141,13 @@ def xavier_normal(fan_in: int, fan_out: int, gain: float = 1.0,
     return make_rng(rng).normal(0.0, std, size=shape)
 
 
-def he_uniform(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = math.sqrt(2.0),
-               rng: np.random.Generator | int | None = None) -> np.ndarray:
+def he_uniform(
+    fan_in: int,
+    fan_out: int,
+    mode: str = "fan_in",
+    gain: float = math.sqrt(2.0),
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
     """``U(-a, a)`` with ``a = gain * sqrt(3 / fan)``; shape ``(fan_in, fan_out)``.
 
     Matches ``torch.nn.init.kaiming_uniform_(w, nonlinearity="relu", mode=mode)`` and, with
@@ -142,8 +157,14 @@ def he_uniform(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = ma
     return make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
 
 
-def he_normal(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = math.sqrt(2.0),
-              rng: np.random.Generator | int | None = None, truncated: bool = False) -> np.ndarray:
+def he_normal(
+    fan_in: int,
+    fan_out: int,
+    mode: str = "fan_in",
+    gain: float = math.sqrt(2.0),
+    rng: np.random.Generator | int | None = None,
+    truncated: bool = False,
+) -> np.ndarray:
     """Normal with std ``gain / sqrt(fan)``; shape ``(fan_in, fan_out)``.
 
     ``truncated=False`` matches ``torch.nn.init.kaiming_normal_(w, nonlinearity="relu", mode=mode)``;

@@ -41,8 +41,21 @@ from course_lib.init import make_rng
 from course_lib.validation import one_of, positive_int, real
 
 __all__ = [
-    "ACTIVATIONS", "activation", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad",
-    "leaky_relu", "leaky_relu_grad", "gelu", "gelu_grad", "Dropout", "CONVENTIONS", "BatchNorm1d",
+    "ACTIVATIONS",
+    "activation",
+    "sigmoid",
+    "sigmoid_grad",
+    "tanh",
+    "tanh_grad",
+    "relu",
+    "relu_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "gelu",
+    "gelu_grad",
+    "Dropout",
+    "CONVENTIONS",
+    "BatchNorm1d",
 ]
 
 
@@ -65,8 +78,14 @@ class Dropout:
     """
 
     def __init__(self, rate: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
-        self.rate = real("rate", rate, low=0.0, high=1.0, high_open=True,
-                         hint="rate is the probability to drop an entry (PyTorch's p, Keras's rate).")
+        self.rate = real(
+            "rate",
+            rate,
+            low=0.0,
+            high=1.0,
+            high_open=True,
+            hint="rate is the probability to drop an entry (PyTorch's p, Keras's rate).",
+        )
         self.rng = make_rng(rng)
         self.training = True
         self.mask: np.ndarray | None = None
@@ -139,16 +158,27 @@ class BatchNorm1d:
     ``(D,)``; after :meth:`backward`, their gradients are in ``dgamma`` and ``dbeta``.
     """
 
-    def __init__(self, num_features: int, momentum: float | None = None, eps: float | None = None,
-                 convention: str = "torch") -> None:
+    def __init__(
+        self, num_features: int, momentum: float | None = None, eps: float | None = None, convention: str = "torch"
+    ) -> None:
         one_of("convention", convention, tuple(CONVENTIONS))
         self.num_features = positive_int("num_features", num_features, hint="It is the D of (N, D) inputs.")
         default_m, default_eps, unbiased = CONVENTIONS[convention]
         self.convention = convention
-        self.momentum = real("momentum", default_m if momentum is None else momentum, low=0.0, high=1.0,
-                             hint="PyTorch's 0.1 is Keras's 0.9: see the class docstring.")
-        self.eps = real("eps", default_eps if eps is None else eps, low=0.0, low_open=True,
-                        hint="Typical values are 1e-5 (PyTorch) or 1e-3 (Keras).")
+        self.momentum = real(
+            "momentum",
+            default_m if momentum is None else momentum,
+            low=0.0,
+            high=1.0,
+            hint="PyTorch's 0.1 is Keras's 0.9: see the class docstring.",
+        )
+        self.eps = real(
+            "eps",
+            default_eps if eps is None else eps,
+            low=0.0,
+            low_open=True,
+            hint="Typical values are 1e-5 (PyTorch) or 1e-3 (Keras).",
+        )
         self.unbiased_running_var = unbiased
         self.gamma = np.ones(self.num_features)
         self.beta = np.zeros(self.num_features)
@@ -188,16 +218,16 @@ class BatchNorm1d:
             n = x.shape[0]
             if n < 2:
                 raise ValueError("batch normalization in training mode needs a batch of at least 2 examples")
-            mean = x.mean(axis=0)                       # (D,)
-            var = x.var(axis=0)                         # (D,) biased: used to normalize
+            mean = x.mean(axis=0)  # (D,)
+            var = x.var(axis=0)  # (D,) biased: used to normalize
             stored_var = var * n / (n - 1) if self.unbiased_running_var else var
             w = self.new_weight
             self.running_mean = (1.0 - w) * self.running_mean + w * mean
             self.running_var = (1.0 - w) * self.running_var + w * stored_var
         else:
             mean, var = self.running_mean, self.running_var
-        inv_std = 1.0 / np.sqrt(var + self.eps)         # (D,)
-        x_hat = (x - mean) * inv_std                    # (N, D)
+        inv_std = 1.0 / np.sqrt(var + self.eps)  # (D,)
+        x_hat = (x - mean) * inv_std  # (N, D)
         self._cache = (x_hat, inv_std, training)
         return self.gamma * x_hat + self.beta
 
@@ -217,7 +247,7 @@ class BatchNorm1d:
             raise ValueError(f"grad_out has shape {grad_out.shape}, the last forward output had {x_hat.shape}")
         self.dgamma = (grad_out * x_hat).sum(axis=0)
         self.dbeta = grad_out.sum(axis=0)
-        g = grad_out * self.gamma                       # dL/dx_hat, (N, D)
+        g = grad_out * self.gamma  # dL/dx_hat, (N, D)
         if not training:
             return g * inv_std
         n = g.shape[0]

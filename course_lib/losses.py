@@ -32,26 +32,39 @@ from course_lib.activations import sigmoid, softplus  # their one home; sigmoid 
 from course_lib.validation import positive_float, real
 
 __all__ = [
-    "logsumexp", "log_softmax", "softmax", "sigmoid",
-    "mse_loss", "mse_loss_grad",
-    "l1_loss", "l1_loss_grad",
-    "huber_loss", "huber_loss_grad",
-    "binary_cross_entropy", "binary_cross_entropy_grad",
-    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
-    "cross_entropy", "cross_entropy_grad",
-    "kl_div", "kl_div_grad",
-    "hinge_loss", "hinge_loss_grad",
-    "sigmoid_focal_loss", "sigmoid_focal_loss_grad",
+    "logsumexp",
+    "log_softmax",
+    "softmax",
+    "sigmoid",
+    "mse_loss",
+    "mse_loss_grad",
+    "l1_loss",
+    "l1_loss_grad",
+    "huber_loss",
+    "huber_loss_grad",
+    "binary_cross_entropy",
+    "binary_cross_entropy_grad",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_grad",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "kl_div",
+    "kl_div_grad",
+    "hinge_loss",
+    "hinge_loss_grad",
+    "sigmoid_focal_loss",
+    "sigmoid_focal_loss_grad",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
 _BCE_LOG_CLAMP = -100.0  # PyTorch clamps log(p) at -100 in binary_cross_entropy
-_BCE_GRAD_EPS = 1e-12    # ... and divides by max(p (1 - p), 1e-12) in its gradient
+_BCE_GRAD_EPS = 1e-12  # ... and divides by max(p (1 - p), 1e-12) in its gradient
 
 
 # ----------------------------------------------------------------------------------------------
 # Input checks
 # ----------------------------------------------------------------------------------------------
+
 
 def _float(x: Any, name: str) -> np.ndarray:
     try:
@@ -67,8 +80,10 @@ def _same_shape(input: np.ndarray, target: np.ndarray) -> None:
     if input.shape != target.shape:
         hint = ""
         if input.size == target.size:
-            hint = (f" Reshape one of them (e.g. target.reshape({input.shape})); broadcasting "
-                    "(N,) against (N, 1) would silently compare every pair.")
+            hint = (
+                f" Reshape one of them (e.g. target.reshape({input.shape})); broadcasting "
+                "(N,) against (N, 1) would silently compare every pair."
+            )
         raise ValueError(f"input and target must have the same shape, got {input.shape} and {target.shape}.{hint}")
 
 
@@ -79,11 +94,13 @@ def _check_reduction(reduction: str, allowed: tuple[str, ...] = REDUCTIONS) -> N
 
 def _check_probabilities(p: np.ndarray, name: str) -> None:
     if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"{name} must be probabilities in [0, 1], got values in [{p.min():.3g}, {p.max():.3g}]. "
-                         "If these are logits, use the *_with_logits loss (or apply a sigmoid first).")
+        raise ValueError(
+            f"{name} must be probabilities in [0, 1], got values in [{p.min():.3g}, {p.max():.3g}]. "
+            "If these are logits, use the *_with_logits loss (or apply a sigmoid first)."
+        )
 
 
-def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
+def _reduce(values: np.ndarray, reduction: str) -> Any:  # a NumPy scalar for "mean"/"sum", the array for "none"
     if reduction == "mean":
         return values.mean() if values.size else np.float64(np.nan)
     if reduction == "sum":
@@ -110,6 +127,7 @@ def _check_weight(weight: Any, shape: tuple[int, ...], name: str = "weight") -> 
 # ----------------------------------------------------------------------------------------------
 # Stable building blocks
 # ----------------------------------------------------------------------------------------------
+
 
 def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``log(sum(exp(x)))`` along ``axis``, computed as ``m + log(sum(exp(x - m)))``, ``m = max(x)``.
@@ -140,6 +158,7 @@ def softmax(x: Any, axis: int = -1) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Regression losses
 # ----------------------------------------------------------------------------------------------
+
 
 def _pair(input: Any, target: Any, reduction: str) -> tuple[np.ndarray, np.ndarray]:
     x, t = _float(input, "input"), _float(target, "target")
@@ -202,6 +221,7 @@ def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: flo
 # Binary classification
 # ----------------------------------------------------------------------------------------------
 
+
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> np.ndarray:
     """``-[t log p + (1 - t) log(1 - p)]`` for probabilities ``p = input`` (any shape, same as ``target``).
 
@@ -239,8 +259,9 @@ def binary_cross_entropy_grad(input: Any, target: Any, weight: Any = None, reduc
     return g * _grad_scale(p.size, reduction)
 
 
-def _bce_logits_parts(input: Any, target: Any, weight: Any, reduction: str,
-                      pos_weight: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _bce_logits_parts(
+    input: Any, target: Any, weight: Any, reduction: str, pos_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     z, t = _pair(input, target, reduction)
     _check_probabilities(t, "target")
     w = _check_weight(weight, z.shape)
@@ -250,8 +271,9 @@ def _bce_logits_parts(input: Any, target: Any, weight: Any, reduction: str,
     return z, t, w, pw
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                                     pos_weight: Any = None) -> np.ndarray:
+def binary_cross_entropy_with_logits(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> np.ndarray:
     """Binary cross-entropy on logits ``z`` (``p = sigmoid(z)``), exact for any finite ``z``.
 
     ``-[t log sigmoid(z) + (1 - t) log sigmoid(-z)] = softplus(z) - t z``, with
@@ -269,8 +291,9 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits_grad(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                                          pos_weight: Any = None) -> np.ndarray:
+def binary_cross_entropy_with_logits_grad(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> np.ndarray:
     """Gradient of :func:`binary_cross_entropy_with_logits` w.r.t. ``z``: ``sigmoid(z) - t``.
 
     With ``pos_weight``: ``(pw t + 1 - t) sigmoid(z) - pw t``.
@@ -287,26 +310,36 @@ def binary_cross_entropy_with_logits_grad(input: Any, target: Any, weight: Any =
 # Multi-class classification
 # ----------------------------------------------------------------------------------------------
 
-def _ce_parts(input: Any, target: Any, weight: Any, reduction: str,
-              label_smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+
+def _ce_parts(
+    input: Any, target: Any, weight: Any, reduction: str, label_smoothing: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     z = _float(input, "input")
     if z.ndim != 2:
-        raise ValueError(f"input must be logits of shape (N, C), got shape {z.shape}; "
-                         "for a single example use logits[None, :]")
+        raise ValueError(
+            f"input must be logits of shape (N, C), got shape {z.shape}; for a single example use logits[None, :]"
+        )
     n, c = z.shape
     t_arr = np.asarray(target)
     if t_arr.shape != (n,):
-        hint = (" These look like one-hot labels: pass target.argmax(axis=1), the class indices."
-                if t_arr.shape == z.shape else "")
-        raise ValueError(f"target must be class indices of shape ({n},) for input of shape {z.shape}, "
-                         f"got shape {t_arr.shape}.{hint}")
-    if t_arr.size and not (np.issubdtype(t_arr.dtype, np.integer)
-                           or (np.issubdtype(t_arr.dtype, np.floating) and np.all(t_arr == np.round(t_arr)))):
+        hint = (
+            " These look like one-hot labels: pass target.argmax(axis=1), the class indices."
+            if t_arr.shape == z.shape
+            else ""
+        )
+        raise ValueError(
+            f"target must be class indices of shape ({n},) for input of shape {z.shape}, got shape {t_arr.shape}.{hint}"
+        )
+    if t_arr.size and not (
+        np.issubdtype(t_arr.dtype, np.integer)
+        or (np.issubdtype(t_arr.dtype, np.floating) and np.all(t_arr == np.round(t_arr)))
+    ):
         raise ValueError(f"target must hold integer class indices, got dtype {t_arr.dtype}")
     t = t_arr.astype(np.int64)
     if t.size and (t.min() < 0 or t.max() >= c):
-        raise ValueError(f"target class indices must be in [0, {c - 1}] for {c} classes, "
-                         f"got values in [{t.min()}, {t.max()}]")
+        raise ValueError(
+            f"target class indices must be in [0, {c - 1}] for {c} classes, got values in [{t.min()}, {t.max()}]"
+        )
     _check_reduction(reduction)
     if weight is None:
         w = np.ones(c)
@@ -319,8 +352,9 @@ def _ce_parts(input: Any, target: Any, weight: Any, reduction: str,
     return z, t, w, real("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
 
-def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> np.ndarray:
+def cross_entropy(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0
+) -> np.ndarray:
     """Softmax cross-entropy of logits ``input`` ``(N, C)`` and class indices ``target`` ``(N,)``.
 
     Per example ``-log softmax(z)[y]``, computed with log-sum-exp. ``weight`` ``(C,)`` scales the
@@ -330,9 +364,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = 
     """
     z, t, w, eps = _ce_parts(input, target, weight, reduction, label_smoothing)
     n, c = z.shape
-    logp = log_softmax(z, axis=1)                             # (N, C)
-    nll = -logp[np.arange(n), t] * w[t]                       # (N,)
-    smooth = -(logp * w).sum(axis=1)                          # (N,)
+    logp = log_softmax(z, axis=1)  # (N, C)
+    nll = -logp[np.arange(n), t] * w[t]  # (N,)
+    smooth = -(logp * w).sum(axis=1)  # (N,)
     if reduction == "mean":
         denom = w[t].sum()
         return ((1 - eps) * nll.sum() + eps / c * smooth.sum()) / denom
@@ -340,8 +374,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = 
     return _reduce(per_example, reduction)
 
 
-def cross_entropy_grad(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                       label_smoothing: float = 0.0) -> np.ndarray:
+def cross_entropy_grad(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0
+) -> np.ndarray:
     """Gradient of :func:`cross_entropy` w.r.t. the logits ``(N, C)``.
 
     Without weights or smoothing it is ``softmax(z) - onehot(y)`` (/ N for 'mean'); in general
@@ -384,8 +419,10 @@ def _kl_parts(input: Any, target: Any, reduction: str, log_target: bool) -> tupl
     _same_shape(x, t)
     _check_reduction(reduction, REDUCTIONS + ("batchmean",))
     if (x > 1e-9).any():
-        raise ValueError("input must be log-probabilities (<= 0); pass np.log(p) or log_softmax(logits). "
-                         "PyTorch's kl_div(input, target) takes the model's log-probabilities first.")
+        raise ValueError(
+            "input must be log-probabilities (<= 0); pass np.log(p) or log_softmax(logits). "
+            "PyTorch's kl_div(input, target) takes the model's log-probabilities first."
+        )
     if log_target:
         if (t > 1e-9).any():
             raise ValueError("with log_target=True, target must be log-probabilities (<= 0)")
@@ -407,11 +444,14 @@ def kl_div_grad(input: Any, target: Any, reduction: str = "mean", log_target: bo
 # Margin losses and focal loss (extras)
 # ----------------------------------------------------------------------------------------------
 
+
 def _hinge_parts(input: Any, target: Any, reduction: str, margin: float) -> tuple[np.ndarray, np.ndarray]:
     x, t = _pair(input, target, reduction)
     if t.size and not np.isin(t, (-1.0, 1.0)).all():
-        raise ValueError("hinge_loss targets must be -1 or +1; convert 0/1 labels with 2 * y - 1 "
-                         "(Keras' hinge does this conversion for you)")
+        raise ValueError(
+            "hinge_loss targets must be -1 or +1; convert 0/1 labels with 2 * y - 1 "
+            "(Keras' hinge does this conversion for you)"
+        )
     real("margin", margin)
     return x, t
 
@@ -431,8 +471,9 @@ def hinge_loss_grad(input: Any, target: Any, reduction: str = "mean", margin: fl
     return np.where(t * x < margin, -t, 0.0) * _grad_scale(x.size, reduction)
 
 
-def _focal_parts(input: Any, target: Any, alpha: float, gamma: float,
-                 reduction: str) -> tuple[np.ndarray, np.ndarray]:
+def _focal_parts(
+    input: Any, target: Any, alpha: float | None, gamma: float, reduction: str
+) -> tuple[np.ndarray, np.ndarray]:
     z, t = _pair(input, target, reduction)
     _check_probabilities(t, "target")
     real("gamma", gamma, low=0.0, hint="gamma = 0 gives the cross-entropy.")
@@ -441,8 +482,9 @@ def _focal_parts(input: Any, target: Any, alpha: float, gamma: float,
     return z, t
 
 
-def sigmoid_focal_loss(input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0,
-                       reduction: str = "mean") -> np.ndarray:
+def sigmoid_focal_loss(
+    input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0, reduction: str = "mean"
+) -> np.ndarray:
     """Focal loss of Lin et al. (2017) on logits ``z``: ``alpha_t (1 - p_t)**gamma * BCE(z, t)``.
 
     ``p_t = p t + (1 - p)(1 - t)`` is the probability given to the true label, so well-classified
@@ -460,15 +502,16 @@ def sigmoid_focal_loss(input: Any, target: Any, alpha: float | None = 0.25, gamm
     return _reduce(loss, reduction)
 
 
-def sigmoid_focal_loss_grad(input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0,
-                            reduction: str = "mean") -> np.ndarray:
+def sigmoid_focal_loss_grad(
+    input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0, reduction: str = "mean"
+) -> np.ndarray:
     """Gradient of :func:`sigmoid_focal_loss` w.r.t. the logits ``z``.
 
     With ``q = 1 - p_t`` and ``dq/dz = (1 - 2t) p (1 - p)``:
     ``d/dz [q**gamma CE] = gamma q**(gamma-1) (1 - 2t) p (1 - p) CE + q**gamma (p - t)``.
     """
     z, t = _focal_parts(input, target, alpha, gamma, reduction)
-    p, pm = sigmoid(z), sigmoid(-z)                       # p and 1 - p, both accurate
+    p, pm = sigmoid(z), sigmoid(-z)  # p and 1 - p, both accurate
     ce = softplus(z) - t * z
     q = t * pm + (1 - t) * p
     with np.errstate(divide="ignore", invalid="ignore"):

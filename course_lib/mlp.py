@@ -71,8 +71,10 @@ def _check_X(X: Any, d: int) -> np.ndarray:
 def _check_y(y: Any, n: int) -> np.ndarray:
     y = np.asarray(y)
     if y.shape != (n,):
-        raise ValueError(f"y must have shape ({n},) (one 0/1 label per row of X), got {y.shape}; "
-                         "flatten an (N, 1) column with y.reshape(-1)")
+        raise ValueError(
+            f"y must have shape ({n},) (one 0/1 label per row of X), got {y.shape}; "
+            "flatten an (N, 1) column with y.reshape(-1)"
+        )
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y must contain only the labels 0 and 1")
     return y.astype(np.float64)
@@ -99,7 +101,7 @@ def forward(params: Params, X: np.ndarray, activation: str = "tanh") -> dict[str
     z1 = X @ params["W1"] + params["b1"]
     h1 = f(z1)
     z2 = h1 @ params["W2"] + params["b2"]
-    p = sigmoid(z2[:, 0])                            # course_lib.activations: no overflow for large |z2|
+    p = sigmoid(z2[:, 0])  # course_lib.activations: no overflow for large |z2|
     return {"z1": z1, "h1": h1, "z2": z2, "p": p}
 
 
@@ -126,28 +128,35 @@ def loss(params: Params, X: np.ndarray, y: np.ndarray, activation: str = "tanh")
     return _bce_from_logits(z2, _check_y(y, len(z2)))
 
 
-def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray,
-                       activation: str = "tanh") -> tuple[float, Params]:
+def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, activation: str = "tanh") -> tuple[float, Params]:
     """The loss and its gradient with respect to every parameter (same keys and shapes)."""
     cache = forward(params, X, activation)
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
     y = _check_y(y, n)
     _, f_prime = _activation(activation)
-    delta2 = (cache["p"] - y)[:, None] / n                     # (N, 1)
+    delta2 = (cache["p"] - y)[:, None] / n  # (N, 1)
     delta1 = (delta2 @ params["W2"].T) * f_prime(cache["z1"])  # (N, H)
     grads = {
-        "W1": X.T @ delta1,             # (D, H)
-        "b1": delta1.sum(axis=0),       # (H,)
-        "W2": cache["h1"].T @ delta2,   # (H, 1)
-        "b2": delta2.sum(axis=0),       # (1,)
+        "W1": X.T @ delta1,  # (D, H)
+        "b1": delta1.sum(axis=0),  # (H,)
+        "W2": cache["h1"].T @ delta2,  # (H, 1)
+        "b2": delta2.sum(axis=0),  # (1,)
     }
     return _bce_from_logits(cache["z2"][:, 0], y), grads
 
 
-def train(params: Params, X: np.ndarray, y: np.ndarray, lr: float = 0.5, steps: int = 1000,
-          activation: str = "tanh", X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-          progress: bool = False) -> tuple[Params, dict[str, list[float]]]:
+def train(
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    lr: float = 0.5,
+    steps: int = 1000,
+    activation: str = "tanh",
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    progress: bool = False,
+) -> tuple[Params, dict[str, list[float]]]:
     """Full-batch gradient descent from ``params`` (not modified); returns the trained parameters
     and a history ``{"train": [...], "validation": [...]}`` of the loss after every step
     (``"validation"`` only when ``X_val`` and ``y_val`` are given)."""
@@ -169,6 +178,6 @@ def train(params: Params, X: np.ndarray, y: np.ndarray, lr: float = 0.5, steps: 
         for k in _KEYS:
             params[k] -= lr * grads[k]
         history["train"].append(loss(params, X, y, activation))
-        if X_val is not None:
+        if X_val is not None and y_val is not None:
             history["validation"].append(loss(params, X_val, y_val, activation))
     return params, history

@@ -58,8 +58,9 @@ class Neuron(Module):
 class Layer(Module):
     """``n_outputs`` neurons that all read the same ``n_inputs`` inputs."""
 
-    def __init__(self, n_inputs: int, n_outputs: int, activation: str = "relu",
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self, n_inputs: int, n_outputs: int, activation: str = "relu", rng: random.Random | None = None
+    ) -> None:
         n_outputs = positive_int("n_outputs", n_outputs)
         rng = rng or random.Random(0)
         self.neurons = [Neuron(n_inputs, activation, rng) for _ in range(n_outputs)]
@@ -83,8 +84,9 @@ class MLP(Module):
             raise ValueError(f"sizes must be a non-empty list of layer widths such as [16, 1], got {sizes!r}")
         rng = random.Random(seed)
         dims = [n_inputs, *sizes]
-        self.layers = [Layer(dims[i], dims[i + 1], activation if i < len(sizes) - 1 else "linear", rng)
-                       for i in range(len(sizes))]
+        self.layers = [
+            Layer(dims[i], dims[i + 1], activation if i < len(sizes) - 1 else "linear", rng) for i in range(len(sizes))
+        ]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         out: list[Value] = [v if isinstance(v, Value) else Value(as_float(v, "an input")) for v in x]

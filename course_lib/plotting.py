@@ -8,12 +8,16 @@ returns that ``Axes``, so plots compose into small multiples.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+
+from course_lib.validation import positive_int
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Black is kept out of the cycle and used for reference lines.
@@ -27,8 +31,8 @@ OKABE_ITO = (
     "#F0E442",  # yellow
 )
 
-STYLE: dict[str, object] = {
-    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+STYLE: dict[str, Any] = {
+    "axes.prop_cycle": cycler(color=OKABE_ITO),
     "figure.figsize": (6.4, 4.0),
     "figure.dpi": 100,
     "savefig.dpi": 100,
@@ -48,7 +52,7 @@ STYLE: dict[str, object] = {
 
 def use_style() -> None:
     """Apply the course style to Matplotlib's global ``rcParams`` (idempotent)."""
-    mpl.rcParams.update(STYLE)
+    mpl.rcParams.update(STYLE)  # type: ignore[arg-type]  # rcParams' stubs list every key as a Literal
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -122,8 +126,15 @@ def decision_boundary(
         ax.contourf(gx, gy, z, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, alpha=0.25)
     for i, c in enumerate(classes):
         m = y == c
-        ax.scatter(X[m, 0], X[m, 1], s=12, color=OKABE_ITO[i % len(OKABE_ITO)],
-                   edgecolor="white", linewidth=0.3, label=f"class {c}")
+        ax.scatter(
+            X[m, 0],
+            X[m, 1],
+            s=12,
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            edgecolor="white",
+            linewidth=0.3,
+            label=f"class {c}",
+        )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     if title:
@@ -133,17 +144,16 @@ def decision_boundary(
 
 
 def small_multiples(
-    n: int, ncols: int = 3, panel_size: tuple[float, float] = (3.2, 2.6), **subplot_kw: object
+    n: int, ncols: int = 3, panel_size: tuple[float, float] = (3.2, 2.6), **subplot_kw: Any
 ) -> tuple[plt.Figure, list[Axes]]:
     """A figure with ``n`` panels in a grid of ``ncols`` columns; unused panels are hidden."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int (number of panels), got {n!r}")
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    n = positive_int("n", n, hint="It is the number of panels.")
+    ncols = positive_int("ncols", ncols)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                             squeeze=False, **subplot_kw)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False, **subplot_kw
+    )
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.set_visible(False)

@@ -64,7 +64,11 @@ def linear_warmup(t: int, lr0: float, warmup_steps: int, start_factor: float = 0
 
 def warmup_cosine(t: int, lr0: float, warmup_steps: int, total_steps: int, lr_min: float = 0.0) -> float:
     """Linear warm-up from 0 to ``lr0`` over ``warmup_steps``, then a cosine down to ``lr_min`` at ``total_steps``."""
-    t, w, total = _step_number(t), positive_int("warmup_steps", warmup_steps, hint=_STEPS), positive_int("total_steps", total_steps, hint=_STEPS)
+    t, w, total = (
+        _step_number(t),
+        positive_int("warmup_steps", warmup_steps, hint=_STEPS),
+        positive_int("total_steps", total_steps, hint=_STEPS),
+    )
     if total <= w:
         raise ValueError(f"total_steps ({total}) must be larger than warmup_steps ({w})")
     if t < w:

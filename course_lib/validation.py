@@ -22,8 +22,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-__all__ = ["integer", "positive_int", "non_negative_int", "real", "positive_float", "non_negative_float",
-           "one_of"]
+__all__ = ["integer", "positive_int", "non_negative_int", "real", "positive_float", "non_negative_float", "one_of"]
 
 T = TypeVar("T")
 
@@ -32,8 +31,7 @@ def _fail(name: str, need: str, value: Any, hint: str) -> ValueError:
     return ValueError(f"{name} must be {need}, got {value!r}." + (f" {hint}" if hint else ""))
 
 
-def integer(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None,
-            hint: str = "") -> int:
+def integer(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None, hint: str = "") -> int:
     """``value`` as an ``int`` in ``[minimum, maximum]`` (either bound optional); else a ``ValueError``.
 
     Introduced in chapter 0. ``bool`` and floats such as ``3.0`` are refused.
@@ -52,9 +50,10 @@ def integer(name: str, value: Any, *, minimum: int | None = None, maximum: int |
         need = "an integer"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise _fail(name, need, value, hint)
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+    number = int(value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         raise _fail(name, need, value, hint)
-    return int(value)
+    return number
 
 
 def positive_int(name: str, value: Any, hint: str = "") -> int:
@@ -78,8 +77,16 @@ def _describe(low: float | None, high: float | None, low_open: bool, high_open: 
     return "a finite number" + (" " + " and ".join(parts) if parts else "")
 
 
-def real(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-         low_open: bool = False, high_open: bool = False, hint: str = "") -> float:
+def real(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    hint: str = "",
+) -> float:
     """``value`` as a finite ``float`` between ``low`` and ``high``; else a ``ValueError``.
 
     Introduced in chapter 0. The bounds are inclusive unless ``low_open``/``high_open``;

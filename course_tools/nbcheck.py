@@ -63,8 +63,17 @@ class _Comparer:
     sanitize = _nbval().IPyNbCell.sanitize
 
     # nbval's IPyNbFile default when nbdime is off: what it never compares.
-    SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
-                    "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
+    SKIP_COMPARE = (
+        "metadata",
+        "traceback",
+        "prompt_number",
+        "output_type",
+        "name",
+        "execution_count",
+        "application/vnd.jupyter.widget-view+json",
+        "image/png",
+        "image/jpeg",
+    )
 
     def __init__(self, patterns: dict[str, str]) -> None:
         self.parent = SimpleNamespace(skip_compare=self.SKIP_COMPARE, sanitize_patterns=patterns)
@@ -74,8 +83,9 @@ class _Comparer:
         self.ihook = SimpleNamespace(pytest_assertrepr_compare=lambda **kwargs: [])
 
 
-def restore_glue(cell: nbformat.NotebookNode, reference: nbformat.NotebookNode,
-                 glue_data: dict[str, Any]) -> list[nbformat.NotebookNode]:
+def restore_glue(
+    cell: nbformat.NotebookNode, reference: nbformat.NotebookNode, glue_data: dict[str, Any]
+) -> list[nbformat.NotebookNode]:
     """The executed ``cell``'s outputs with the ``glue(display=False)`` outputs myst-nb moved out put back.
 
     ``reference`` (the committed cell) says which glue keys the cell produced; their values come
@@ -94,8 +104,12 @@ def restore_glue(cell: nbformat.NotebookNode, reference: nbformat.NotebookNode,
     return outputs
 
 
-def compare_with_build(source: str | Path, executed: str | Path, sanitize_file: str | Path | None = None,
-                       glue_file: str | Path | None = None) -> list[str]:
+def compare_with_build(
+    source: str | Path,
+    executed: str | Path,
+    sanitize_file: str | Path | None = None,
+    glue_file: str | Path | None = None,
+) -> list[str]:
     """What nbval would report for ``source`` if the executed notebook ``executed`` were its run.
 
     Returns one message per failing cell (empty: nbval passes). A cell fails when it is marked
@@ -113,8 +127,10 @@ def compare_with_build(source: str | Path, executed: str | Path, sanitize_file: 
     ref_cells = [c for c in ref_nb.cells if c.cell_type == "code"]
     run_cells = [c for c in run_nb.cells if c.cell_type == "code"]
     if [c.source for c in ref_cells] != [c.source for c in run_cells]:
-        return [f"{executed} was not executed from {source} (the code cells differ): rebuild the book "
-                "(bash scripts/build.sh) before comparing."]
+        return [
+            f"{executed} was not executed from {source} (the code cells differ): rebuild the book "
+            "(bash scripts/build.sh) before comparing."
+        ]
     comparer = _Comparer(sanitize_patterns(sanitize_file))
     failures = []
     for number, (ref, run) in enumerate(zip(ref_cells, run_cells)):

@@ -44,10 +44,10 @@ _ANY_SOLUTION = re.compile(r"^\s*(?:`{3,}|~{3,}|:{3,})\s*\{(solution(?:-start|-e
 class ReleaseReport:
     """What :func:`release_notebook` removed from one notebook (for the command's summary)."""
 
-    solutions: int = 0          # {solution} directives removed
-    gated: int = 0              # {solution-start} ... {solution-end} regions removed
-    stubbed_cells: int = 0      # code cells whose solution region became the stub
-    removed_cells: int = 0      # markdown cells dropped entirely
+    solutions: int = 0  # {solution} directives removed
+    gated: int = 0  # {solution-start} ... {solution-end} regions removed
+    stubbed_cells: int = 0  # code cells whose solution region became the stub
+    removed_cells: int = 0  # markdown cells dropped entirely
     labels: list[str] = field(default_factory=list)
 
 
@@ -114,8 +114,9 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
         if cell.cell_type == "code":
             if _has_markers(cell.source):
                 if cell.source.count(BEGIN) != cell.source.count(END):
-                    raise ValueError(f"{where}: unbalanced '### {BEGIN}' / '### {END}' markers; "
-                                     "every solution region needs both.")
+                    raise ValueError(
+                        f"{where}: unbalanced '### {BEGIN}' / '### {END}' markers; every solution region needs both."
+                    )
                 try:
                     cell, _ = clear.preprocess_cell(cell, resources, index)
                 except RuntimeError as err:  # nested or unterminated region
@@ -125,7 +126,8 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
                 raise ValueError(
                     f"{where} sits inside the solution region {open_label!r} but has no "
                     f"'### {BEGIN}' / '### {END}' markers, so the student release would show "
-                    "it. Wrap its solution lines in the markers (inside the function body).")
+                    "it. Wrap its solution lines in the markers (inside the function body)."
+                )
             cells.append(cell)
             continue
         if cell.cell_type != "markdown":
@@ -140,8 +142,9 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
                 report.labels.append(arg)
             elif name == "solution-start":
                 if open_label is not None:
-                    raise ValueError(f"{where}: a new {{solution-start}} before the {{solution-end}} "
-                                     f"of {open_label!r}.")
+                    raise ValueError(
+                        f"{where}: a new {{solution-start}} before the {{solution-end}} of {open_label!r}."
+                    )
                 open_label = arg or "?"
                 report.gated += 1
                 report.labels.append(arg)
@@ -166,8 +169,7 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
         else:
             report.removed_cells += 1
     if open_label is not None:
-        raise ValueError(f"the solution region {open_label!r} has no {{solution-end}}; add one after "
-                         "its code cell.")
+        raise ValueError(f"the solution region {open_label!r} has no {{solution-end}}; add one after its code cell.")
     nb.cells = cells
     return nb, report
 
@@ -201,8 +203,7 @@ def check_release(nb: nbformat.NotebookNode, name: str = "notebook") -> None:
             raise ValueError(f"{name}, cell {index}: outputs were not cleared")
 
 
-def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
-                     ) -> tuple[nbformat.NotebookNode, ReleaseReport]:
+def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> tuple[nbformat.NotebookNode, ReleaseReport]:
     """The student version of ``nb``: :func:`strip_solutions`, :func:`clear_outputs`, checked."""
     student, report = strip_solutions(nb)
     student = clear_outputs(student)
@@ -210,8 +211,9 @@ def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
     return student, report
 
 
-def release_book(root: str | Path, out: str | Path, notebooks: Iterable[str | Path] | None = None
-                 ) -> dict[Path, ReleaseReport]:
+def release_book(
+    root: str | Path, out: str | Path, notebooks: Iterable[str | Path] | None = None
+) -> dict[Path, ReleaseReport]:
     """Write the student release of ``notebooks`` (default: all in ``_toc.yml``) under ``out``.
 
     Paths inside ``out`` mirror the book (``chapters/00_how_to_use.ipynb``...). Returns each

@@ -60,8 +60,10 @@ def test_mlp_probabilities_and_loss_use_the_stable_primitives():
 
 
 def test_earlier_chapters_modules_do_not_import_later_chapters_modules():
-    code = ("import sys, course_lib.mlp, course_lib.activations, course_lib.losses; "
-            "print(sorted(m for m in sys.modules if m.startswith('course_lib')))")
+    code = (
+        "import sys, course_lib.mlp, course_lib.activations, course_lib.losses; "
+        "print(sorted(m for m in sys.modules if m.startswith('course_lib')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     loaded = out.stdout

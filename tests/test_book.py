@@ -59,8 +59,9 @@ def test_notebook_follows_the_template(path):
 
 
 def test_repository_url_is_in_sync():
-    out = subprocess.run([sys.executable, "scripts/sync_repo_url.py", "--check"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "scripts/sync_repo_url.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 

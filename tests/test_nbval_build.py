@@ -36,16 +36,20 @@ REQUIRED = os.environ.get("NBVAL_FROM_BUILD", "") not in ("", "0")
 # The real chapters, against the book build
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rel", toc_notebooks(ROOT), ids=str)
 def test_marked_cells_reproduce_in_the_book_build(rel):
     executed = ROOT / BUILD_OUTPUTS / rel
     if not executed.is_file():
         if REQUIRED:
-            pytest.fail(f"NBVAL_FROM_BUILD is set but the book build has no executed copy {executed}; "
-                        "run `bash scripts/build.sh` first")
+            pytest.fail(
+                f"NBVAL_FROM_BUILD is set but the book build has no executed copy {executed}; "
+                "run `bash scripts/build.sh` first"
+            )
         pytest.skip("no book build in _build/jupyter_execute (nbval over chapters/ covers this without one)")
-    assert executed.stat().st_mtime >= (ROOT / rel).stat().st_mtime or REQUIRED, \
+    assert executed.stat().st_mtime >= (ROOT / rel).stat().st_mtime or REQUIRED, (
         f"{executed} is older than {rel}: rebuild the book"
+    )
     failures = compare_with_build(ROOT / rel, executed, SANITIZE)
     assert not failures, "\n\n".join(failures)
 
@@ -80,8 +84,9 @@ def built(tmp_path_factory):
     executed.parent.mkdir()
     nbformat.write(nb, executed)
     executed.with_suffix(".glue.json").write_text(json.dumps(glue_data))
-    assert glue_data and not any("scrapbook" in o.get("metadata", {}) for o in nb.cells[4].outputs), \
+    assert glue_data and not any("scrapbook" in o.get("metadata", {}) for o in nb.cells[4].outputs), (
         "myst-nb no longer moves glue outputs out of the cell: course_tools.nbcheck.restore_glue needs a look"
+    )
     return committed, executed
 
 
@@ -126,7 +131,7 @@ def test_a_missing_glue_value_fails(built, tmp_path):
 def test_unmarked_skipped_and_sanitized_differences_pass(built, tmp_path):
     committed, executed = copy.deepcopy(built[0]), built[1]
     committed.cells[2].outputs[0].text = "anything at all\n"
-    committed.cells[3].outputs[0].text = "took 99.99 s\n"   # a timing: sanitized to <TIME>
+    committed.cells[3].outputs[0].text = "took 99.99 s\n"  # a timing: sanitized to <TIME>
     committed.cells[5].outputs[0].text = "not what it printed\n"
     assert _check(committed, executed, tmp_path) == []
 
@@ -137,7 +142,9 @@ def test_a_cell_that_raised_in_the_build_fails(built, tmp_path):
     nb.cells[2].outputs = [new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])]
     broken = tmp_path / "broken.ipynb"
     nbformat.write(nb, broken)
-    failures = compare_with_build(_write(committed, tmp_path), broken, SANITIZE, glue_file=executed.with_suffix(".glue.json"))
+    failures = compare_with_build(
+        _write(committed, tmp_path), broken, SANITIZE, glue_file=executed.with_suffix(".glue.json")
+    )
     assert len(failures) == 1 and "raised ZeroDivisionError" in failures[0], failures
 
 

@@ -38,7 +38,8 @@ def test_setup_seeds_tensorflow_is_quiet_and_leaves_real_warnings_visible():
         "import tensorflow as tf; a = float(tf.random.uniform(()));"
         "setup(seed=7); b = float(tf.random.uniform(())); assert a == b; print(info);"
         "warnings.warn('a learner must see this warning');"
-        "warnings.warn_explicit('and this one from keras', UserWarning, 'keras/src/layer.py', 1, module='keras.src.layer')"
+        "warnings.warn_explicit('and this one from keras', UserWarning, 'keras/src/layer.py', 1,"
+        " module='keras.src.layer')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
@@ -54,7 +55,7 @@ def test_quiet_tensorflow_adds_no_warning_filter():
         cs.quiet_tensorflow()
         assert warnings.filters == before, "quiet_tensorflow must not filter Python warnings"
         warnings.warn_explicit("a Keras warning", UserWarning, "keras/src/layer.py", 1, module="keras.src.layer")
-        warnings.warn("a learner's warning", UserWarning)
+        warnings.warn("a learner's warning", UserWarning, stacklevel=1)
     assert [str(w.message) for w in seen] == ["a Keras warning", "a learner's warning"]
 
 
@@ -62,7 +63,7 @@ def test_setup_leaves_warnings_visible():
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         cs.setup(seed=0, frameworks=("torch",), style=False)
-        warnings.warn("still shown after setup()", UserWarning)
+        warnings.warn("still shown after setup()", UserWarning, stacklevel=1)
     assert "still shown after setup()" in [str(w.message) for w in seen]
 
 

@@ -27,8 +27,14 @@ parts:
 
 @pytest.fixture
 def book(tmp_path):
-    for name in ("intro.md", "bibliography.md", "chapters/07_cnn.md", "chapters/01_first.ipynb",
-                 "chapters/07a_convolution.ipynb", "chapters/07b_pooling.ipynb"):
+    for name in (
+        "intro.md",
+        "bibliography.md",
+        "chapters/07_cnn.md",
+        "chapters/01_first.ipynb",
+        "chapters/07a_convolution.ipynb",
+        "chapters/07b_pooling.ipynb",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
     (tmp_path / "_toc.yml").write_text(TOC)
@@ -36,11 +42,22 @@ def book(tmp_path):
 
 
 def test_every_page_in_book_order_with_its_suffix(book):
-    assert toc_files(book) == [Path(p) for p in (
-        "intro.md", "chapters/01_first.ipynb", "chapters/07_cnn.md", "chapters/07a_convolution.ipynb",
-        "chapters/07b_pooling.ipynb", "bibliography.md")]
-    assert toc_notebooks(book) == [Path("chapters/01_first.ipynb"), Path("chapters/07a_convolution.ipynb"),
-                                   Path("chapters/07b_pooling.ipynb")]
+    assert toc_files(book) == [
+        Path(p)
+        for p in (
+            "intro.md",
+            "chapters/01_first.ipynb",
+            "chapters/07_cnn.md",
+            "chapters/07a_convolution.ipynb",
+            "chapters/07b_pooling.ipynb",
+            "bibliography.md",
+        )
+    ]
+    assert toc_notebooks(book) == [
+        Path("chapters/01_first.ipynb"),
+        Path("chapters/07a_convolution.ipynb"),
+        Path("chapters/07b_pooling.ipynb"),
+    ]
 
 
 def test_a_notebook_wins_over_a_markdown_page_of_the_same_name(book):

@@ -106,12 +106,18 @@ def check(name: str, answer: Any, time_limit: float = DEFAULT_TIME_LIMIT) -> Che
     try:
         note = _run_with_time_limit(CHECKS[name], answer, time_limit)
     except NotAttempted as e:
-        return CheckResult(name, NOT_ATTEMPTED, str(e) or "write your solution where it says, then run this cell again.")
+        return CheckResult(
+            name, NOT_ATTEMPTED, str(e) or "write your solution where it says, then run this cell again."
+        )
     except CheckFailed as e:
         return CheckResult(name, FAILED, str(e))
     except _TimeLimit:
-        return CheckResult(name, FAILED, f"your answer took longer than {time_limit:g} s; look for an "
-                           "infinite loop or a much slower algorithm than needed.")
+        return CheckResult(
+            name,
+            FAILED,
+            f"your answer took longer than {time_limit:g} s; look for an "
+            "infinite loop or a much slower algorithm than needed.",
+        )
     except (Exception, SystemExit) as e:  # a crash in the student's code that the checker did not wrap
         return CheckResult(name, FAILED, f"your code raised {type(e).__name__}: {e}")
     return CheckResult(name, PASSED, note or "well done.")
@@ -125,6 +131,7 @@ def _run_with_time_limit(checker: Checker, answer: Any, seconds: float) -> str |
     cannot stop the runaway code.
     """
     if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+
         def on_alarm(signum: int, frame: object) -> None:
             raise _TimeLimit
 
@@ -157,17 +164,22 @@ def _run_with_time_limit(checker: Checker, answer: Any, seconds: float) -> str |
 # Helpers for writing checkers. Each raises CheckFailed / NotAttempted with a helpful message.
 # ----------------------------------------------------------------------------------------------
 
+
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call the student's function; a stub is "not attempted", a crash becomes a clear failure."""
     if fn is Ellipsis or fn is None:
         raise NotAttempted("define the function asked for, then run this cell again.")
     if not callable(fn):
-        raise CheckFailed(f"expected a function, got a {type(fn).__name__}; pass the function itself, "
-                          "e.g. check('...', my_function), without calling it.")
+        raise CheckFailed(
+            f"expected a function, got a {type(fn).__name__}; pass the function itself, "
+            "e.g. check('...', my_function), without calling it."
+        )
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        raise NotAttempted("replace `raise NotImplementedError()` with your solution, then run this cell again.") from None
+        raise NotAttempted(
+            "replace `raise NotImplementedError()` with your solution, then run this cell again."
+        ) from None
     except (_TimeLimit, KeyboardInterrupt):
         raise
     except (Exception, SystemExit) as e:
@@ -197,8 +209,7 @@ def to_numpy(x: Any, what: str = "your answer") -> np.ndarray:
     return arr
 
 
-def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-8,
-                 what: str = "your answer") -> None:
+def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-8, what: str = "your answer") -> None:
     """Fail unless ``answer`` has ``expected``'s shape, is finite, and is allclose to it."""
     got = to_numpy(answer, what)
     want = np.asarray(expected, dtype=float)
@@ -208,8 +219,10 @@ def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1
     bad = ~np.isfinite(got)
     if bad.any() and not (~np.isfinite(want))[bad].all():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CheckFailed(f"{what} contains NaN or inf (first at index {idx}: {got[idx]}); look for a "
-                          "division by zero, log(0) or an overflow.")
+        raise CheckFailed(
+            f"{what} contains NaN or inf (first at index {idx}: {got[idx]}); look for a "
+            "division by zero, log(0) or an overflow."
+        )
     close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         idx = tuple(int(i) for i in np.argwhere(~close)[0]) if got.ndim else ()
