@@ -31,7 +31,7 @@ Number = Union[int, float]
 
 
 def as_float(x: Any, what: str) -> float:
-    """``x`` as a Python float; ``ValueError`` for bools, strings, arrays, None..."""
+    """``x`` as a Python float; ``ValueError`` for bools, strings, arrays, None... Introduced in chapter 3."""
     if type(x) is float:  # the common case, checked first: the ABC check below is slow
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
@@ -48,6 +48,8 @@ class Value:
     ``Value(data)`` creates a leaf (an input or a parameter). Operations on Values (``+ - * /``,
     ``**`` by a constant, ``-v``, :meth:`relu`, :meth:`tanh`, :meth:`exp`, :meth:`log`) create
     new Values; plain numbers are accepted on either side (``2 * v``, ``1 - v``).
+
+    Introduced in chapter 3.
     """
 
     __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward")

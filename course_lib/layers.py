@@ -15,48 +15,54 @@ PyTorch and Keras.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 # The activations' one home is course_lib.activations (chapter 2 introduces sigmoid, tanh and
 # ReLU); chapter 6 reads them as ``layers.sigmoid``, ``layers.activation("gelu")``..., so they
-# are re-exported here (listed in __all__).
-from course_lib.activations import (
-    ACTIVATIONS,
-    activation,
-    as_float_array,
-    gelu,
-    gelu_grad,
-    leaky_relu,
-    leaky_relu_grad,
-    relu,
-    relu_grad,
-    sigmoid,
-    sigmoid_grad,
-    tanh,
-    tanh_grad,
-)
+# are re-exported here (``name as name``: an explicit re-export).
+from course_lib.activations import ACTIVATIONS as ACTIVATIONS
+from course_lib.activations import activation as activation
+from course_lib.activations import as_float_array
+from course_lib.activations import gelu as gelu
+from course_lib.activations import gelu_grad as gelu_grad
+from course_lib.activations import leaky_relu as leaky_relu
+from course_lib.activations import leaky_relu_grad as leaky_relu_grad
+from course_lib.activations import relu as relu
+from course_lib.activations import relu_grad as relu_grad
+from course_lib.activations import sigmoid as sigmoid
+from course_lib.activations import sigmoid_grad as sigmoid_grad
+from course_lib.activations import tanh as tanh
+from course_lib.activations import tanh_grad as tanh_grad
 from course_lib.init import make_rng
 from course_lib.validation import one_of, positive_int, real
 
-__all__ = [
-    "ACTIVATIONS",
-    "activation",
-    "sigmoid",
-    "sigmoid_grad",
-    "tanh",
-    "tanh_grad",
-    "relu",
-    "relu_grad",
-    "leaky_relu",
-    "leaky_relu_grad",
-    "gelu",
-    "gelu_grad",
-    "Dropout",
-    "CONVENTIONS",
-    "BatchNorm1d",
-]
+# ----------------------------------------------------------------------------------------------
+# The training/evaluation switch that Dropout and BatchNorm1d share
+# ----------------------------------------------------------------------------------------------
+
+_LayerT = TypeVar("_LayerT", bound="Layer")
+
+
+class Layer:
+    """A layer whose behaviour depends on the mode, as ``torch.nn.Module``: :meth:`train` / :meth:`eval`.
+
+    Introduced in chapter 6. Keras passes ``training=True/False`` at each call instead (``fit``
+    does it for you); the layers here accept that too, as the ``training`` argument of ``forward``.
+    """
+
+    training: bool = True
+
+    def train(self: _LayerT) -> _LayerT:
+        """Switch to training mode (random masks, batch statistics); returns ``self``."""
+        self.training = True
+        return self
+
+    def eval(self: _LayerT) -> _LayerT:
+        """Switch to evaluation mode (identity, running statistics; nothing updated); returns ``self``."""
+        self.training = False
+        return self
 
 
 # ----------------------------------------------------------------------------------------------
@@ -64,7 +70,7 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-class Dropout:
+class Dropout(Layer):
     """Inverted dropout (Srivastava et al., 2014), as ``torch.nn.Dropout`` and ``keras.layers.Dropout``.
 
     In training mode each entry is zeroed with probability ``rate`` and the survivors are
@@ -75,6 +81,8 @@ class Dropout:
     PyTorch switches mode on the module (``model.train()`` / ``model.eval()``); Keras passes
     ``training=True/False`` at each call (``fit`` does it for you). Here: :meth:`train`,
     :meth:`eval`, or the ``training`` argument of :meth:`forward`.
+
+    Introduced in chapter 6.
     """
 
     def __init__(self, rate: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
@@ -89,16 +97,6 @@ class Dropout:
         self.rng = make_rng(rng)
         self.training = True
         self.mask: np.ndarray | None = None
-
-    def train(self) -> Dropout:
-        """Switch to training mode (random masks); returns ``self``."""
-        self.training = True
-        return self
-
-    def eval(self) -> Dropout:
-        """Switch to evaluation mode (identity); returns ``self``."""
-        self.training = False
-        return self
 
     def forward(self, x: Any, training: bool | None = None) -> np.ndarray:
         """``x`` (any shape) -> same shape. ``training`` overrides the layer's mode for this call."""
@@ -134,7 +132,7 @@ CONVENTIONS = {
 }
 
 
-class BatchNorm1d:
+class BatchNorm1d(Layer):
     """Batch normalization of ``(N, D)`` inputs (Ioffe and Szegedy, 2015), forward and backward.
 
     Training mode normalizes each feature with the *batch* mean and (biased) variance,
@@ -156,6 +154,8 @@ class BatchNorm1d:
     So PyTorch's ``momentum=0.1`` corresponds to Keras's ``momentum=0.9``. ``momentum`` and
     ``eps`` left as ``None`` take the convention's default. Parameters: ``gamma`` and ``beta``
     ``(D,)``; after :meth:`backward`, their gradients are in ``dgamma`` and ``dbeta``.
+
+    Introduced in chapter 6.
     """
 
     def __init__(
@@ -193,16 +193,6 @@ class BatchNorm1d:
     def new_weight(self) -> float:
         """The weight of the new batch statistic in the running average, in either convention."""
         return self.momentum if self.convention == "torch" else 1.0 - self.momentum
-
-    def train(self) -> BatchNorm1d:
-        """Switch to training mode (batch statistics, running averages updated); returns ``self``."""
-        self.training = True
-        return self
-
-    def eval(self) -> BatchNorm1d:
-        """Switch to evaluation mode (running statistics, nothing updated); returns ``self``."""
-        self.training = False
-        return self
 
     def _check_input(self, x: Any) -> np.ndarray:
         x = as_float_array(x)

@@ -134,6 +134,8 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
 
     Shifting by the maximum makes the largest exponent ``exp(0) = 1``: no overflow for any
     finite ``x``, and at least one term is 1, so no ``log(0)`` either.
+
+    Introduced in chapter 4.
     """
     x = _float(x, "x")
     if x.ndim == 0:
@@ -145,13 +147,16 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
 
 
 def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
-    """``x - logsumexp(x)`` along ``axis`` (same shape as ``x``): the log-probabilities."""
+    """``x - logsumexp(x)`` along ``axis`` (same shape as ``x``): the log-probabilities. Introduced in chapter 4."""
     x = _float(x, "x")
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
 def softmax(x: Any, axis: int = -1) -> np.ndarray:
-    """``exp(log_softmax(x))``: probabilities along ``axis`` that sum to 1, for any finite ``x``."""
+    """``exp(log_softmax(x))``: probabilities along ``axis`` that sum to 1, for any finite ``x``.
+
+    Introduced in chapter 4.
+    """
     return np.exp(log_softmax(x, axis=axis))
 
 
@@ -171,25 +176,33 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
     """Squared error ``(input - target)**2``, reduced. Shapes: ``input`` and ``target`` equal.
 
     The negative log-likelihood of Gaussian noise with fixed variance (chapter 4).
+
+    Introduced in chapter 4.
     """
     x, t = _pair(input, target, reduction)
     return _reduce((x - t) ** 2, reduction)
 
 
 def mse_loss_grad(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
-    """Gradient of :func:`mse_loss` w.r.t. ``input``: ``2 (input - target)`` (/ N for 'mean')."""
+    """Gradient of :func:`mse_loss` w.r.t. ``input``: ``2 (input - target)`` (/ N for 'mean').
+
+    Introduced in chapter 4.
+    """
     x, t = _pair(input, target, reduction)
     return 2.0 * (x - t) * _grad_scale(x.size, reduction)
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
-    """Absolute error ``|input - target|``, reduced (Laplace noise; robust to outliers)."""
+    """Absolute error ``|input - target|``, reduced (Laplace noise; robust to outliers). Introduced in chapter 4."""
     x, t = _pair(input, target, reduction)
     return _reduce(np.abs(x - t), reduction)
 
 
 def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
-    """Gradient of :func:`l1_loss`: ``sign(input - target)``, 0 where they are equal (as PyTorch)."""
+    """Gradient of :func:`l1_loss`: ``sign(input - target)``, 0 where they are equal (as PyTorch).
+
+    Introduced in chapter 4.
+    """
     x, t = _pair(input, target, reduction)
     return np.sign(x - t) * _grad_scale(x.size, reduction)
 
@@ -203,6 +216,8 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
     Quadratic near zero (like MSE, smooth), linear in the tails (like MAE, robust to outliers).
     Same convention as ``torch.nn.functional.huber_loss`` and ``keras.losses.Huber``.
+
+    Introduced in chapter 4.
     """
     x, t = _pair(input, target, reduction)
     delta = _check_delta(delta)
@@ -211,7 +226,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
 
 def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> np.ndarray:
-    """Gradient of :func:`huber_loss`: the residual clipped to ``[-delta, delta]``."""
+    """Gradient of :func:`huber_loss`: the residual clipped to ``[-delta, delta]``. Introduced in chapter 4."""
     x, t = _pair(input, target, reduction)
     delta = _check_delta(delta)
     return np.clip(x - t, -delta, delta) * _grad_scale(x.size, reduction)
@@ -229,6 +244,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     large finite loss. (Keras instead clips ``p`` to ``[1e-7, 1 - 1e-7]``; pass
     ``np.clip(p, 1e-7, 1 - 1e-7)`` to reproduce Keras.) ``weight`` multiplies each element.
     Prefer :func:`binary_cross_entropy_with_logits`: it is exact where this one must clamp.
+
+    Introduced in chapter 4.
     """
     p, t = _pair(input, target, reduction)
     _check_probabilities(p, "input")
@@ -248,6 +265,8 @@ def binary_cross_entropy_grad(input: Any, target: Any, weight: Any = None, reduc
 
     As in PyTorch the denominator is kept ``>= 1e-12``, so the gradient stays finite (but huge)
     at ``p = 0`` or ``1``: one reason to work with logits instead.
+
+    Introduced in chapter 4.
     """
     p, t = _pair(input, target, reduction)
     _check_probabilities(p, "input")
@@ -280,6 +299,8 @@ def binary_cross_entropy_with_logits(
     ``softplus(z) = max(z, 0) + log1p(exp(-|z|))``. ``pos_weight`` (broadcast over the last
     axis, e.g. ``(C,)``) multiplies the positive term, ``weight`` every element: both as in
     ``torch.nn.functional.binary_cross_entropy_with_logits``.
+
+    Introduced in chapter 4.
     """
     z, t, w, pw = _bce_logits_parts(input, target, weight, reduction, pos_weight)
     if pw is None:
@@ -297,6 +318,8 @@ def binary_cross_entropy_with_logits_grad(
     """Gradient of :func:`binary_cross_entropy_with_logits` w.r.t. ``z``: ``sigmoid(z) - t``.
 
     With ``pos_weight``: ``(pw t + 1 - t) sigmoid(z) - pw t``.
+
+    Introduced in chapter 4.
     """
     z, t, w, pw = _bce_logits_parts(input, target, weight, reduction, pos_weight)
     s = sigmoid(z)
@@ -361,6 +384,8 @@ def cross_entropy(
     loss of each class; as in PyTorch, ``reduction="mean"`` then divides by the sum of the
     weights of the targets, ``sum_i weight[y_i]``, not by ``N``. ``label_smoothing`` ``eps``
     mixes the one-hot target with the uniform distribution: ``(1 - eps) onehot + eps / C``.
+
+    Introduced in chapter 4.
     """
     z, t, w, eps = _ce_parts(input, target, weight, reduction, label_smoothing)
     n, c = z.shape
@@ -381,6 +406,8 @@ def cross_entropy_grad(
 
     Without weights or smoothing it is ``softmax(z) - onehot(y)`` (/ N for 'mean'); in general
     ``(1 - eps) w[y] (p - onehot(y)) + eps / C (sum(w) p - w)``, divided by ``sum_i w[y_i]``.
+
+    Introduced in chapter 4.
     """
     z, t, w, eps = _ce_parts(input, target, weight, reduction, label_smoothing)
     n, c = z.shape
@@ -402,6 +429,8 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     batch; ``"mean"`` divides by the number of *elements* (N C), as PyTorch does.
     Keras' ``kl_divergence(y_true, y_pred)`` takes probabilities in the opposite order and clips
     both to ``[1e-7, 1]``: it equals ``kl_div(log(clip(y_pred)), clip(y_true), "batchmean")``.
+
+    Introduced in chapter 4.
     """
     x, t = _kl_parts(input, target, reduction, log_target)
     if log_target:
@@ -432,7 +461,10 @@ def _kl_parts(input: Any, target: Any, reduction: str, log_target: bool) -> tupl
 
 
 def kl_div_grad(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> np.ndarray:
-    """Gradient of :func:`kl_div` w.r.t. the log-probabilities ``input``: ``-target`` (scaled)."""
+    """Gradient of :func:`kl_div` w.r.t. the log-probabilities ``input``: ``-target`` (scaled).
+
+    Introduced in chapter 4.
+    """
     x, t = _kl_parts(input, target, reduction, log_target)
     g = -(np.exp(t) if log_target else t)
     if reduction == "batchmean":
@@ -460,13 +492,18 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean", margin: float =
     """Hinge loss ``max(0, margin - t f)`` of scores ``f = input`` and labels ``t`` in ``{-1, +1}``.
 
     The loss of the (soft-margin) support vector machine; ``keras.losses.hinge`` with margin 1.
+
+    Introduced in chapter 4.
     """
     x, t = _hinge_parts(input, target, reduction, margin)
     return _reduce(np.maximum(0.0, margin - t * x), reduction)
 
 
 def hinge_loss_grad(input: Any, target: Any, reduction: str = "mean", margin: float = 1.0) -> np.ndarray:
-    """Gradient of :func:`hinge_loss`: ``-t`` where the margin is violated (``t f < margin``), else 0."""
+    """Gradient of :func:`hinge_loss`: ``-t`` where the margin is violated (``t f < margin``), else 0.
+
+    Introduced in chapter 4.
+    """
     x, t = _hinge_parts(input, target, reduction, margin)
     return np.where(t * x < margin, -t, 0.0) * _grad_scale(x.size, reduction)
 
@@ -492,6 +529,8 @@ def sigmoid_focal_loss(
     (``alpha=None``: no class weighting). Same formula and argument names as
     ``torchvision.ops.sigmoid_focal_loss`` (whose default reduction is "none") and
     ``keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, from_logits=True)``.
+
+    Introduced in chapter 4.
     """
     z, t = _focal_parts(input, target, alpha, gamma, reduction)
     ce = softplus(z) - t * z
@@ -509,6 +548,8 @@ def sigmoid_focal_loss_grad(
 
     With ``q = 1 - p_t`` and ``dq/dz = (1 - 2t) p (1 - p)``:
     ``d/dz [q**gamma CE] = gamma q**(gamma-1) (1 - 2t) p (1 - p) CE + q**gamma (p - t)``.
+
+    Introduced in chapter 4.
     """
     z, t = _focal_parts(input, target, alpha, gamma, reduction)
     p, pm = sigmoid(z), sigmoid(-z)  # p and 1 - p, both accurate

@@ -82,7 +82,10 @@ def _check_y(y: Any, n: int) -> np.ndarray:
 
 def init_params(n_in: int, n_hidden: int, seed: int | np.random.Generator = 0) -> Params:
     """Random initial parameters: ``W1`` ``(n_in, n_hidden)`` ~ N(0, 1/n_in), ``W2`` ``(n_hidden, 1)``
-    ~ N(0, 1/n_hidden) (variance 1/fan-in keeps activations of order 1), zero biases. float64."""
+    ~ N(0, 1/n_hidden) (variance 1/fan-in keeps activations of order 1), zero biases. float64.
+
+    Introduced in chapter 2.
+    """
     n_in, n_hidden = positive_int("n_in", n_in), positive_int("n_hidden", n_hidden)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return {
@@ -94,7 +97,7 @@ def init_params(n_in: int, n_hidden: int, seed: int | np.random.Generator = 0) -
 
 
 def forward(params: Params, X: np.ndarray, activation: str = "tanh") -> dict[str, np.ndarray]:
-    """The forward pass. Returns ``{"z1": (N, H), "h1": (N, H), "z2": (N, 1), "p": (N,)}``."""
+    """The forward pass. Returns ``{"z1": (N, H), "h1": (N, H), "z2": (N, 1), "p": (N,)}``. Introduced in chapter 2."""
     d, _ = _check_params(params)
     X = _check_X(X, d)
     f, _ = _activation(activation)
@@ -106,12 +109,12 @@ def forward(params: Params, X: np.ndarray, activation: str = "tanh") -> dict[str
 
 
 def predict_proba(params: Params, X: np.ndarray, activation: str = "tanh") -> np.ndarray:
-    """Probability of class 1 for each row of ``X`` ``(N, D)``: shape ``(N,)``."""
+    """Probability of class 1 for each row of ``X`` ``(N, D)``: shape ``(N,)``. Introduced in chapter 2."""
     return forward(params, X, activation)["p"]
 
 
 def accuracy(params: Params, X: np.ndarray, y: np.ndarray, activation: str = "tanh") -> float:
-    """Fraction of rows of ``X`` whose predicted class (p > 0.5) equals ``y`` ``(N,)``."""
+    """Fraction of rows of ``X`` whose predicted class (p > 0.5) equals ``y`` ``(N,)``. Introduced in chapter 2."""
     p = predict_proba(params, X, activation)
     y = _check_y(y, len(p))
     return float(np.mean((p > 0.5) == (y == 1)))
@@ -123,13 +126,13 @@ def _bce_from_logits(z: np.ndarray, y: np.ndarray) -> float:
 
 
 def loss(params: Params, X: np.ndarray, y: np.ndarray, activation: str = "tanh") -> float:
-    """Mean binary cross-entropy of the network on ``X`` ``(N, D)``, ``y`` ``(N,)``."""
+    """Mean binary cross-entropy of the network on ``X`` ``(N, D)``, ``y`` ``(N,)``. Introduced in chapter 2."""
     z2 = forward(params, X, activation)["z2"][:, 0]
     return _bce_from_logits(z2, _check_y(y, len(z2)))
 
 
 def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, activation: str = "tanh") -> tuple[float, Params]:
-    """The loss and its gradient with respect to every parameter (same keys and shapes)."""
+    """The loss and its gradient with respect to every parameter (same keys and shapes). Introduced in chapter 2."""
     cache = forward(params, X, activation)
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
@@ -159,7 +162,10 @@ def train(
 ) -> tuple[Params, dict[str, list[float]]]:
     """Full-batch gradient descent from ``params`` (not modified); returns the trained parameters
     and a history ``{"train": [...], "validation": [...]}`` of the loss after every step
-    (``"validation"`` only when ``X_val`` and ``y_val`` are given)."""
+    (``"validation"`` only when ``X_val`` and ``y_val`` are given).
+
+    Introduced in chapter 2.
+    """
     lr = positive_float("lr", lr, hint="A learning rate is a step size such as 0.5.")
     steps = positive_int("steps", steps)
     if (X_val is None) != (y_val is None):

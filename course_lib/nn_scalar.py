@@ -18,7 +18,7 @@ ACTIVATIONS = ("relu", "tanh", "linear")
 
 
 class Module:
-    """Anything with parameters: ``zero_grad()`` resets their gradients to 0."""
+    """Anything with parameters: ``zero_grad()`` resets their gradients to 0. Introduced in chapter 3."""
 
     def parameters(self) -> list[Value]:
         return []
@@ -29,7 +29,10 @@ class Module:
 
 
 class Neuron(Module):
-    """``act(sum_i w_i x_i + b)`` for ``n_inputs`` inputs; weights ~ U(-1, 1) / sqrt(n_inputs), b = 0."""
+    """``act(sum_i w_i x_i + b)`` for ``n_inputs`` inputs; weights ~ U(-1, 1) / sqrt(n_inputs), b = 0.
+
+    Introduced in chapter 3.
+    """
 
     def __init__(self, n_inputs: int, activation: str = "relu", rng: random.Random | None = None) -> None:
         n_inputs = positive_int("n_inputs", n_inputs)
@@ -56,7 +59,7 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``n_outputs`` neurons that all read the same ``n_inputs`` inputs."""
+    """``n_outputs`` neurons that all read the same ``n_inputs`` inputs. Introduced in chapter 3."""
 
     def __init__(
         self, n_inputs: int, n_outputs: int, activation: str = "relu", rng: random.Random | None = None
@@ -77,6 +80,8 @@ class MLP(Module):
 
     ``MLP(2, [16, 16, 1])(x)`` returns a list of ``sizes[-1]`` Values for one example ``x``
     (a sequence of ``n_inputs`` numbers or Values).
+
+    Introduced in chapter 3.
     """
 
     def __init__(self, n_inputs: int, sizes: Sequence[int], activation: str = "relu", seed: int = 0) -> None:

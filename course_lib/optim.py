@@ -51,6 +51,8 @@ class Optimizer:
 
     Subclasses implement ``_update(i, p, g)``, which changes ``p`` in place using
     ``self.state[i]`` (a dict) and ``self.t``, the number of steps taken so far (1 at the first).
+
+    Introduced in chapter 5.
     """
 
     def __init__(
@@ -154,6 +156,8 @@ class SGD(Optimizer):
 
     ``variant="keras"`` keeps ``lr`` inside the velocity, ``m <- momentum * m - lr * g`` and
     ``p <- p + m`` (or ``p <- p + momentum * m - lr * g`` with Nesterov), as ``tf.keras.optimizers.SGD``.
+
+    Introduced in chapter 5.
     """
 
     def __init__(
@@ -215,6 +219,8 @@ class Adagrad(Optimizer):
 
     ``variant="keras"`` uses ``g / sqrt(s + eps)`` as ``tf.keras.optimizers.Adagrad`` (whose
     defaults are ``initial_accumulator_value=0.1``, ``epsilon=1e-7``).
+
+    Introduced in chapter 5.
     """
 
     def __init__(
@@ -262,6 +268,8 @@ class RMSprop(Optimizer):
     ``variant="keras"`` (``tf.keras.optimizers.RMSprop``, where ``alpha`` is called ``rho`` and
     defaults to 0.9): ``r = sqrt(v + eps)`` (or ``sqrt(v - a*a + eps)``) and the momentum buffer
     holds ``lr * g / r``.
+
+    Introduced in chapter 5.
     """
 
     def __init__(
@@ -333,6 +341,8 @@ class Adam(Optimizer):
     ``weight_decay`` adds ``weight_decay * p`` to the gradient (an L2 penalty, *not* AdamW).
     ``variant="keras"``: ``p <- p - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`` and
     decoupled weight decay, as ``tf.keras.optimizers.Adam``.
+
+    Introduced in chapter 5.
     """
 
     def __init__(
@@ -395,6 +405,8 @@ class AdamW(Adam):
 
     ``variant="keras"`` uses Keras' Adam update (see :class:`Adam`), as ``tf.keras.optimizers.AdamW``
     (whose default ``weight_decay`` is 0.004 and ``epsilon`` 1e-7).
+
+    Introduced in chapter 5.
     """
 
     def __init__(

@@ -51,7 +51,7 @@ STYLE: dict[str, Any] = {
 
 
 def use_style() -> None:
-    """Apply the course style to Matplotlib's global ``rcParams`` (idempotent)."""
+    """Apply the course style to Matplotlib's global ``rcParams`` (idempotent). Introduced in chapter 0."""
     mpl.rcParams.update(STYLE)  # type: ignore[arg-type]  # rcParams' stubs list every key as a Literal
 
 
@@ -70,6 +70,8 @@ def learning_curves(
 
     ``history`` maps a label (e.g. ``"train"``, ``"validation"``) to a sequence of values, one
     per epoch; all sequences must be non-empty. Validation-like labels are drawn dashed.
+
+    Introduced in chapter 0.
     """
     if not isinstance(history, Mapping) or not history:
         raise ValueError("history must be a non-empty dict like {'train': [...], 'validation': [...]}")
@@ -100,6 +102,8 @@ def decision_boundary(
 
     ``predict`` maps an ``(M, 2)`` array to ``M`` class labels or positive-class probabilities;
     ``X`` is ``(N, 2)`` and ``y`` is ``(N,)`` with integer labels.
+
+    Introduced in chapter 2.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
@@ -146,7 +150,7 @@ def decision_boundary(
 def small_multiples(
     n: int, ncols: int = 3, panel_size: tuple[float, float] = (3.2, 2.6), **subplot_kw: Any
 ) -> tuple[plt.Figure, list[Axes]]:
-    """A figure with ``n`` panels in a grid of ``ncols`` columns; unused panels are hidden."""
+    """A figure with ``n`` panels in a grid of ``ncols`` columns; unused panels are hidden. Introduced in chapter 2."""
     n = positive_int("n", n, hint="It is the number of panels.")
     ncols = positive_int("ncols", ncols)
     ncols = min(ncols, n)

@@ -34,7 +34,10 @@ __all__ = ["step_decay", "cosine", "linear_warmup", "warmup_cosine", "exponentia
 
 
 def step_decay(t: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
-    """Multiply ``lr0`` by ``gamma`` every ``step_size`` steps: ``lr0 * gamma ** (t // step_size)``."""
+    """Multiply ``lr0`` by ``gamma`` every ``step_size`` steps: ``lr0 * gamma ** (t // step_size)``.
+
+    Introduced in chapter 5.
+    """
     t, lr0, step_size = _step_number(t), positive_float("lr0", lr0), positive_int("step_size", step_size, hint=_STEPS)
     gamma = positive_float("gamma", gamma)
     return lr0 * gamma ** (t // step_size)
@@ -44,6 +47,8 @@ def cosine(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) -> float:
     """Half a cosine from ``lr0`` at ``t = 0`` down to ``lr_min`` at ``t = total_steps`` (then flat).
 
     ``lr_min + (lr0 - lr_min) * (1 + cos(pi * t / total_steps)) / 2`` (Loshchilov & Hutter, SGDR).
+
+    Introduced in chapter 5.
     """
     t, lr0, total = _step_number(t), positive_float("lr0", lr0), positive_int("total_steps", total_steps, hint=_STEPS)
     lr_min = non_negative_float("lr_min", lr_min)
@@ -54,7 +59,10 @@ def cosine(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) -> float:
 
 
 def linear_warmup(t: int, lr0: float, warmup_steps: int, start_factor: float = 0.0) -> float:
-    """Grow linearly from ``start_factor * lr0`` at ``t = 0`` to ``lr0`` at ``t = warmup_steps``, then stay."""
+    """Grow linearly from ``start_factor * lr0`` at ``t = 0`` to ``lr0`` at ``t = warmup_steps``, then stay.
+
+    Introduced in chapter 5.
+    """
     t, lr0, w = _step_number(t), positive_float("lr0", lr0), positive_int("warmup_steps", warmup_steps, hint=_STEPS)
     start_factor = non_negative_float("start_factor", start_factor)
     if start_factor > 1:
@@ -63,7 +71,10 @@ def linear_warmup(t: int, lr0: float, warmup_steps: int, start_factor: float = 0
 
 
 def warmup_cosine(t: int, lr0: float, warmup_steps: int, total_steps: int, lr_min: float = 0.0) -> float:
-    """Linear warm-up from 0 to ``lr0`` over ``warmup_steps``, then a cosine down to ``lr_min`` at ``total_steps``."""
+    """Linear warm-up from 0 to ``lr0`` over ``warmup_steps``, then a cosine down to ``lr_min`` at ``total_steps``.
+
+    Introduced in chapter 5.
+    """
     t, w, total = (
         _step_number(t),
         positive_int("warmup_steps", warmup_steps, hint=_STEPS),
@@ -78,7 +89,10 @@ def warmup_cosine(t: int, lr0: float, warmup_steps: int, total_steps: int, lr_mi
 
 def exponential_ramp(t: int, lr_start: float, lr_end: float, num_steps: int) -> float:
     """The learning-rate range test's ramp: ``lr_start`` at ``t = 0`` to ``lr_end`` at ``t = num_steps - 1``,
-    evenly spaced on a log scale (Smith, 2017)."""
+    evenly spaced on a log scale (Smith, 2017).
+
+    Introduced in chapter 5.
+    """
     t, n = _step_number(t), positive_int("num_steps", num_steps, hint=_STEPS)
     lr_start, lr_end = positive_float("lr_start", lr_start), positive_float("lr_end", lr_end)
     if n < 2:

@@ -44,7 +44,7 @@ class SetupInfo:
 
 
 def running_on_colab() -> bool:
-    """True inside Google Colab (its ``google.colab`` package is importable there only)."""
+    """True inside Google Colab (its ``google.colab`` package is importable there only). Introduced in chapter 0."""
     return "google.colab" in sys.modules or importlib.util.find_spec("google.colab") is not None
 
 
@@ -52,6 +52,8 @@ def colab_install_command(repository_url: str = REPOSITORY_URL) -> list[str]:
     """The pip command that installs ``course_lib`` from the repository on Colab.
 
     ``course_lib`` declares no torch/TensorFlow dependency, so Colab's CUDA builds stay.
+
+    Introduced in chapter 0.
     """
     if not repository_url.startswith(("https://", "git+")):
         raise ValueError(
@@ -105,6 +107,8 @@ def seed_everything(seed: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict
     """Seed Python, NumPy and the requested frameworks; turn on deterministic kernels.
 
     Returns ``{framework: version}`` for each framework that is installed.
+
+    Introduced in chapter 0.
     """
     seed = integer("seed", seed, minimum=0, maximum=2**32 - 1, hint="NumPy accepts seeds below 2**32.")
     unknown = set(frameworks) - set(FRAMEWORKS)
@@ -173,6 +177,8 @@ def setup(seed: int = 0, frameworks: tuple[str, ...] = FRAMEWORKS, style: bool =
     TensorFlow in a chapter that does not use it.
 
     Returns a :class:`SetupInfo`; its ``device`` is a string usable as ``torch.device(info.device)``.
+
+    Introduced in chapter 0.
     """
     if isinstance(frameworks, str):
         raise ValueError(f"frameworks must be a tuple such as ('torch',), not the string {frameworks!r}")

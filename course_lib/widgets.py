@@ -50,7 +50,10 @@ def sweep(
     panel_size: tuple[float, float] = (3.2, 2.6),
     title: str | None = None,
 ) -> plt.Figure:
-    """Small multiples: ``plot`` once per value of control ``vary``, others at their defaults."""
+    """Small multiples: ``plot`` once per value of control ``vary``, others at their defaults.
+
+    Introduced in chapter 2.
+    """
     chosen = _validate(plot, controls, defaults or {})
     if vary not in controls:
         raise ValueError(f"vary={vary!r} is not a control; choose from {list(controls)}")
@@ -74,6 +77,8 @@ def make_widget(
     (numbers become a slider, anything else a dropdown) above the redrawn picture.
 
     Returns an ``ipywidgets.VBox`` (not yet displayed).
+
+    Introduced in chapter 0.
     """
     import ipywidgets as w
 
@@ -110,6 +115,8 @@ def explore(
 
     ``vary`` names the control swept in the static figure (default: the first control);
     ``sweep_kw`` goes to :func:`sweep` (``ncols``, ``panel_size``, ``title``).
+
+    Introduced in chapter 0.
     """
     from IPython.display import display
 

@@ -120,13 +120,7 @@ def test_corrupted_cache_is_replaced(server, tmp_path, capsys):
     assert "corrupted" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"sha256": "abc"}, "64 hexadecimal"),
-        ({"url": "ftp://x/y"}, "http"),
-    ],
-)
+@pytest.mark.parametrize("kwargs, match", [({"sha256": "abc"}, "64 hexadecimal"), ({"url": "ftp://x/y"}, "http")])
 def test_bad_arguments(tmp_path, kwargs, match):
     args = {"url": "http://127.0.0.1/x", "sha256": SHA, "dest": tmp_path / "x"} | kwargs
     with pytest.raises(ValueError, match=match):

@@ -9,6 +9,13 @@ import pytest
 from course_lib import setup as cs
 
 
+def run_python(code: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (nothing imported yet); fail with its stderr if it fails."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
 def test_seed_everything_makes_numpy_python_torch_repeatable():
     import torch
 
@@ -41,8 +48,7 @@ def test_setup_seeds_tensorflow_is_quiet_and_leaves_real_warnings_visible():
         "warnings.warn_explicit('and this one from keras', UserWarning, 'keras/src/layer.py', 1,"
         " module='keras.src.layer')"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
+    out = run_python(code, timeout=300)
     assert "tensorflow" in out.stdout
     assert "oneDNN" not in out.stderr and "absl" not in out.stderr, out.stderr
     assert "a learner must see this warning" in out.stderr and "and this one from keras" in out.stderr, out.stderr
@@ -73,8 +79,7 @@ def test_stderr_to_devnull_silences_file_descriptor_2_and_restores_it():
         "with stderr_to_devnull():\n    os.write(2, b'hidden C++ line\\n')\n"
         "os.write(2, b'visible again\\n')"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
+    out = run_python(code)
     assert "hidden" not in out.stderr and "visible again" in out.stderr
 
 
@@ -117,6 +122,5 @@ def test_import_course_lib_is_light():
         "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'jax', 'sklearn', 'scipy', 'matplotlib.pyplot') "
         "if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = run_python(code)
     assert out.stdout.strip() == "[]", f"heavy modules imported by `import course_lib`: {out.stdout}"

@@ -33,11 +33,14 @@ CHECKS: dict[str, Checker] = {}
 
 
 class CheckFailed(Exception):
-    """Raised by a checker: the answer is wrong; the message says what and how to proceed."""
+    """Raised by a checker: the answer is wrong; the message says what and how to proceed. Introduced in chapter 0."""
 
 
 class NotAttempted(Exception):
-    """Raised by a checker: the answer is still the stub (``...`` or ``NotImplementedError``)."""
+    """Raised by a checker: the answer is still the stub (``...`` or ``NotImplementedError``).
+
+    Introduced in chapter 0.
+    """
 
 
 class _TimeLimit(Exception):
@@ -46,7 +49,10 @@ class _TimeLimit(Exception):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of :func:`check`: ``status`` is "passed", "failed" or "not attempted yet"."""
+    """The outcome of :func:`check`: ``status`` is "passed", "failed" or "not attempted yet".
+
+    Introduced in chapter 0.
+    """
 
     name: str
     status: str
@@ -76,7 +82,7 @@ class CheckResult:
 
 
 def register(name: str) -> Callable[[Checker], Checker]:
-    """Decorator: register ``checker`` under ``name`` (``"chNN.short_name"``, unique)."""
+    """Decorator: register ``checker`` under ``name`` (``"chNN.short_name"``, unique). Introduced in chapter 0."""
     if not isinstance(name, str) or "." not in name:
         raise ValueError(f"exercise names look like 'ch00.double', got {name!r}")
 
@@ -94,6 +100,8 @@ def check(name: str, answer: Any, time_limit: float = DEFAULT_TIME_LIMIT) -> Che
 
     Returns a :class:`CheckResult` (shown as a coloured box in a notebook). A wrong ``name``
     is a typo in the notebook, not a wrong answer, and raises ``ValueError``.
+
+    Introduced in chapter 0.
     """
     if name not in CHECKS:
         close = difflib.get_close_matches(str(name), CHECKS, n=3)
@@ -166,7 +174,10 @@ def _run_with_time_limit(checker: Checker, answer: Any, seconds: float) -> str |
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call the student's function; a stub is "not attempted", a crash becomes a clear failure."""
+    """Call the student's function; a stub is "not attempted", a crash becomes a clear failure.
+
+    Introduced in chapter 0.
+    """
     if fn is Ellipsis or fn is None:
         raise NotAttempted("define the function asked for, then run this cell again.")
     if not callable(fn):
@@ -195,7 +206,10 @@ def _describe(x: Any) -> str:
 
 
 def to_numpy(x: Any, what: str = "your answer") -> np.ndarray:
-    """Convert a NumPy array, list, number, PyTorch or TensorFlow tensor to a float NumPy array."""
+    """Convert a NumPy array, list, number, PyTorch or TensorFlow tensor to a float NumPy array.
+
+    Introduced in chapter 0.
+    """
     if x is None:
         raise CheckFailed(f"{what} is None; did your function forget to `return` its result?")
     if hasattr(x, "detach"):  # torch.Tensor
@@ -210,7 +224,7 @@ def to_numpy(x: Any, what: str = "your answer") -> np.ndarray:
 
 
 def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-8, what: str = "your answer") -> None:
-    """Fail unless ``answer`` has ``expected``'s shape, is finite, and is allclose to it."""
+    """Fail unless ``answer`` has ``expected``'s shape, is finite, and is allclose to it. Introduced in chapter 0."""
     got = to_numpy(answer, what)
     want = np.asarray(expected, dtype=float)
     if got.shape != want.shape:
@@ -234,7 +248,7 @@ def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1
 
 
 def expect_equal(answer: Any, expected: Any, what: str = "your answer") -> None:
-    """Fail unless ``answer == expected`` (for exact answers: ints, strings, choices)."""
+    """Fail unless ``answer == expected`` (for exact answers: ints, strings, choices). Introduced in chapter 0."""
     if answer is None:
         raise CheckFailed(f"{what} is None; did your function forget to `return` its result?")
     if type(expected) is int and isinstance(answer, (np.integer, float)) and float(answer).is_integer():
