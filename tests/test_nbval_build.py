@@ -47,9 +47,8 @@ def test_marked_cells_reproduce_in_the_book_build(rel):
                 "run `bash scripts/build.sh` first"
             )
         pytest.skip("no book build in _build/jupyter_execute (nbval over chapters/ covers this without one)")
-    assert executed.stat().st_mtime >= (ROOT / rel).stat().st_mtime or REQUIRED, (
-        f"{executed} is older than {rel}: rebuild the book"
-    )
+    if not REQUIRED and executed.stat().st_mtime < (ROOT / rel).stat().st_mtime:
+        pytest.skip(f"the book build's copy of {rel} is older than the notebook: rebuild (bash scripts/build.sh)")
     failures = compare_with_build(ROOT / rel, executed, SANITIZE)
     assert not failures, "\n\n".join(failures)
 
