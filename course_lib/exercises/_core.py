@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.validation import positive_float
+
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted yet"
 DEFAULT_TIME_LIMIT = 10.0  # seconds; a student's answer that runs longer is reported, not waited on
 
@@ -107,8 +109,7 @@ def check(name: str, answer: Any, time_limit: float = DEFAULT_TIME_LIMIT) -> Che
         close = difflib.get_close_matches(str(name), CHECKS, n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"no exercise named {name!r}.{hint} Known: {len(CHECKS)} exercises.")
-    if not isinstance(time_limit, (int, float)) or not time_limit > 0:
-        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    time_limit = positive_float("time_limit", time_limit, hint="It is a number of seconds.")
     if answer is Ellipsis:
         return CheckResult(name, NOT_ATTEMPTED, "replace the `...` with your answer, then run this cell again.")
     try:
