@@ -16,8 +16,10 @@ from typing import Any
 
 from docutils import nodes
 
-BANNER = ('<div class="admonition warning course-instructor-banner"><p class="admonition-title">'
-          "Instructor version</p><p>All solutions are shown. Do not publish this build to students.</p></div>")
+BANNER = (
+    '<div class="admonition warning course-instructor-banner"><p class="admonition-title">'
+    "Instructor version</p><p>All solutions are shown. Do not publish this build to students.</p></div>"
+)
 
 
 def _env_flag(name: str) -> bool:

@@ -30,8 +30,8 @@ from typing import Any, Union
 Number = Union[int, float]
 
 
-def _as_float(x: Any, what: str) -> float:
-    """``x`` as a Python float; ``ValueError`` for bools, strings, arrays, None..."""
+def as_float(x: Any, what: str) -> float:
+    """``x`` as a Python float; ``ValueError`` for bools, strings, arrays, None... Introduced in chapter 3."""
     if type(x) is float:  # the common case, checked first: the ABC check below is slow
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
@@ -48,12 +48,14 @@ class Value:
     ``Value(data)`` creates a leaf (an input or a parameter). Operations on Values (``+ - * /``,
     ``**`` by a constant, ``-v``, :meth:`relu`, :meth:`tanh`, :meth:`exp`, :meth:`log`) create
     new Values; plain numbers are accepted on either side (``2 * v``, ``1 - v``).
+
+    Introduced in chapter 3.
     """
 
     __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward")
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
-        self.data = _as_float(data, "Value data")
+        self.data = as_float(data, "Value data")
         self.grad = 0.0
         self.label = str(label)
         self._prev: tuple[Value, ...] = tuple(_children)
@@ -70,8 +72,8 @@ class Value:
         out = Value(self.data + other.data, (self, other), "+")
 
         def _backward() -> None:
-            self.grad += out.grad           # d(a + b)/da = 1
-            other.grad += out.grad          # d(a + b)/db = 1
+            self.grad += out.grad  # d(a + b)/da = 1
+            other.grad += out.grad  # d(a + b)/db = 1
 
         out._backward = _backward
         return out
@@ -81,26 +83,29 @@ class Value:
         out = Value(self.data * other.data, (self, other), "*")
 
         def _backward() -> None:
-            self.grad += other.data * out.grad   # d(a b)/da = b
-            other.grad += self.data * out.grad   # d(a b)/db = a
+            self.grad += other.data * out.grad  # d(a b)/da = b
+            other.grad += self.data * out.grad  # d(a b)/db = a
 
         out._backward = _backward
         return out
 
     def __pow__(self, exponent: Number) -> Value:
         if isinstance(exponent, Value):
-            raise ValueError("only constant exponents are supported (v ** 2, v ** -0.5); for a variable "
-                             "exponent write (y * x.log()).exp(), which is x ** y for x > 0.")
-        k = _as_float(exponent, "the exponent")
+            raise ValueError(
+                "only constant exponents are supported (v ** 2, v ** -0.5); for a variable "
+                "exponent write (y * x.log()).exp(), which is x ** y for x > 0."
+            )
+        k = as_float(exponent, "the exponent")
         if self.data == 0.0 and k < 1.0:
             raise ValueError(f"0 ** {k:g} has no finite derivative (or value); keep the base away from 0.")
         if self.data < 0.0 and not k.is_integer():
-            raise ValueError(f"({self.data:g}) ** {k:g} is not a real number: a negative base needs an "
-                             "integer exponent.")
+            raise ValueError(
+                f"({self.data:g}) ** {k:g} is not a real number: a negative base needs an integer exponent."
+            )
         out = Value(self.data**k, (self,), f"**{k:g}")
 
         def _backward() -> None:
-            self.grad += k * self.data ** (k - 1) * out.grad   # d(x^k)/dx = k x^(k-1)
+            self.grad += k * self.data ** (k - 1) * out.grad  # d(x^k)/dx = k x^(k-1)
 
         out._backward = _backward
         return out
@@ -109,7 +114,7 @@ class Value:
         out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
 
         def _backward() -> None:
-            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad   # 0 at the kink, like PyTorch
+            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad  # 0 at the kink, like PyTorch
 
         out._backward = _backward
         return out
@@ -119,7 +124,7 @@ class Value:
         out = Value(t, (self,), "tanh")
 
         def _backward() -> None:
-            self.grad += (1.0 - t * t) * out.grad   # d tanh(x)/dx = 1 - tanh(x)^2
+            self.grad += (1.0 - t * t) * out.grad  # d tanh(x)/dx = 1 - tanh(x)^2
 
         out._backward = _backward
         return out
@@ -132,19 +137,20 @@ class Value:
         out = Value(e, (self,), "exp")
 
         def _backward() -> None:
-            self.grad += e * out.grad   # d e^x/dx = e^x
+            self.grad += e * out.grad  # d e^x/dx = e^x
 
         out._backward = _backward
         return out
 
     def log(self) -> Value:
         if self.data <= 0.0:
-            raise ValueError(f"log({self.data:g}) is undefined: log needs a positive input "
-                             "(clip probabilities away from 0 first).")
+            raise ValueError(
+                f"log({self.data:g}) is undefined: log needs a positive input (clip probabilities away from 0 first)."
+            )
         out = Value(math.log(self.data), (self,), "log")
 
         def _backward() -> None:
-            self.grad += out.grad / self.data   # d log(x)/dx = 1/x
+            self.grad += out.grad / self.data  # d log(x)/dx = 1/x
 
         out._backward = _backward
         return out
@@ -162,19 +168,19 @@ class Value:
             raise ValueError("division by a Value whose data is 0")
         return self * other**-1
 
-    def __radd__(self, other: Number) -> Value:     # 2 + v
+    def __radd__(self, other: Number) -> Value:  # 2 + v
         return self + other
 
-    def __rsub__(self, other: Number) -> Value:     # 2 - v
+    def __rsub__(self, other: Number) -> Value:  # 2 - v
         return _wrap(other) + (-self)
 
-    def __rmul__(self, other: Number) -> Value:     # 2 * v
+    def __rmul__(self, other: Number) -> Value:  # 2 * v
         return self * other
 
     def __rtruediv__(self, other: Number) -> Value:  # 2 / v
         return _wrap(other) / self
 
-    def __rpow__(self, other: Number) -> Value:      # 2 ** v: a variable exponent
+    def __rpow__(self, other: Number) -> Value:  # 2 ** v: a variable exponent
         raise ValueError("only constant exponents are supported; write 2 ** v as (v * math.log(2)).exp().")
 
     # -- reverse-mode differentiation ------------------------------------------------------------
@@ -189,12 +195,12 @@ class Value:
         while stack:
             node, children_done = stack.pop()
             if children_done:
-                order.append(node)          # all of node's inputs are already in `order`
+                order.append(node)  # all of node's inputs are already in `order`
                 continue
             if id(node) in visited:
                 continue
             visited.add(id(node))
-            stack.append((node, True))      # come back to `node` after its inputs
+            stack.append((node, True))  # come back to `node` after its inputs
             stack.extend((child, False) for child in node._prev if id(child) not in visited)
         return order
 
@@ -214,4 +220,4 @@ class Value:
 
 def _wrap(x: Value | Number) -> Value:
     """A Value for ``x`` (a constant leaf if ``x`` is a plain number)."""
-    return x if isinstance(x, Value) else Value(_as_float(x, "the other operand"))
+    return x if isinstance(x, Value) else Value(as_float(x, "the other operand"))

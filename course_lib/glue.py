@@ -19,12 +19,12 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     """Store ``value`` under ``name`` for ``{glue:text}`` / ``{glue}`` roles; return it.
 
     NumPy scalars are converted to Python numbers so that format specs like ``:.2f`` work.
+
+    Introduced in chapter 0.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"glue names must be identifiers like 'val_acc', got {name!r}")
-    if isinstance(value, np.generic):
-        value = value.item()
-    elif isinstance(value, np.ndarray) and value.ndim == 0:
+    if isinstance(value, np.generic) or isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     try:
         from myst_nb import glue as _myst_glue

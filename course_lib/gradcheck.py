@@ -9,9 +9,10 @@ is used. For each entry ``theta_j`` of each parameter, the *central difference*
 has an error of order ``eps**2``; the check reports, per parameter, the largest *relative*
 error ``|a - g| / max(|a|, |g|, floor)`` between the analytic gradient ``a`` and ``g``. In
 float64 with ``eps = 1e-6`` a correct gradient typically gives 1e-7 or less, a wrong one 1e-2
-or more (exactly 2 for a flipped sign). The ``floor`` keeps entries that are both (almost) zero from counting as errors: the
-rounding noise of a central difference is about ``1e-16 * |f| / eps``, so entries much smaller
-than ``floor`` are in effect compared with the absolute tolerance ``tol * floor``.
+or more (exactly 2 for a flipped sign). The ``floor`` keeps entries that are both (almost) zero
+from counting as errors: the rounding noise of a central difference is about
+``1e-16 * |f| / eps``, so entries much smaller than ``floor`` are in effect compared with the
+absolute tolerance ``tol * floor``.
 
 Usage::
 
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.validation import positive_float
+
 Params = Mapping[str, np.ndarray]
 
 
@@ -36,11 +39,13 @@ def numerical_gradient(f: Callable[[Params], float], params: Params, name: str, 
     ``params`` maps names to float64 arrays; ``f`` takes such a mapping and returns a scalar.
     The arrays of ``params`` are not modified (each evaluation sees a perturbed copy).
     Returns an array of ``params[name].shape``. Costs ``2 * params[name].size`` calls of ``f``.
+
+    Introduced in chapter 3.
     """
     _check_params(params, "params")
     if name not in params:
         raise ValueError(f"no parameter named {name!r}; params has {sorted(params)}")
-    eps = _check_positive(eps, "eps")
+    eps = positive_float("eps", eps)
     base = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
     x = base[name]
     grad = np.zeros_like(x)
@@ -56,18 +61,21 @@ def numerical_gradient(f: Callable[[Params], float], params: Params, name: str, 
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4) -> np.ndarray:
-    """Entry-wise ``|a - n| / max(|a|, |n|, floor)``: 0 when equal, about 2 for a sign error."""
+    """Entry-wise ``|a - n| / max(|a|, |n|, floor)``: 0 when equal, about 2 for a sign error.
+
+    Introduced in chapter 3.
+    """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     if a.shape != n.shape:
         raise ValueError(f"analytic and numeric gradients must have the same shape, got {a.shape} and {n.shape}")
-    floor = _check_positive(floor, "floor")
+    floor = positive_float("floor", floor)
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
 
 
 @dataclass(frozen=True)
 class GradcheckReport:
-    """The result of :func:`gradcheck`: per parameter, the largest relative error and where."""
+    """The result of :func:`gradcheck`: per parameter, the largest relative error and where. Introduced in chapter 3."""
 
     errors: dict[str, float]
     worst_index: dict[str, tuple[int, ...]]
@@ -88,20 +96,30 @@ class GradcheckReport:
         lines = [f"gradcheck (max relative error, tol={self.tol:.0e}):"]
         for k, e in self.errors.items():
             verdict = "ok" if e <= self.tol else "WRONG"
-            lines.append(f"  {k:<8} {e:9.1e}  {verdict}" + ("" if e <= self.tol else f" (worst at index {self.worst_index[k]})"))
+            lines.append(
+                f"  {k:<8} {e:9.1e}  {verdict}" + ("" if e <= self.tol else f" (worst at index {self.worst_index[k]})")
+            )
         lines.append("PASSED" if self.passed else f"FAILED: check the gradient of {', '.join(self.failed)}")
         return "\n".join(lines)
 
     __repr__ = __str__
 
 
-def gradcheck(f: Callable[[Params], float], params: Params, analytic: Params,
-              eps: float = 1e-6, tol: float = 1e-5, floor: float = 1e-4) -> GradcheckReport:
+def gradcheck(
+    f: Callable[[Params], float],
+    params: Params,
+    analytic: Params,
+    eps: float = 1e-6,
+    tol: float = 1e-5,
+    floor: float = 1e-4,
+) -> GradcheckReport:
     """Compare ``analytic[name]`` with the central-difference gradient of ``f`` for every name.
 
     ``params`` and ``analytic`` map the same names to float64 arrays of equal shapes; ``f``
     takes a mapping like ``params`` and returns the scalar loss. Use float64: in float32 the
     rounding error of ``f`` divided by ``eps`` swamps the comparison.
+
+    Introduced in chapter 3.
     """
     _check_params(params, "params")
     _check_params(analytic, "analytic")
@@ -109,9 +127,11 @@ def gradcheck(f: Callable[[Params], float], params: Params, analytic: Params,
         raise ValueError(f"params and analytic must have the same names, got {sorted(params)} and {sorted(analytic)}")
     for k in params:
         if np.shape(params[k]) != np.shape(analytic[k]):
-            raise ValueError(f"analytic[{k!r}] has shape {np.shape(analytic[k])} but params[{k!r}] has shape "
-                             f"{np.shape(params[k])}: a gradient has the shape of its parameter.")
-    tol = _check_positive(tol, "tol")
+            raise ValueError(
+                f"analytic[{k!r}] has shape {np.shape(analytic[k])} but params[{k!r}] has shape "
+                f"{np.shape(params[k])}: a gradient has the shape of its parameter."
+            )
+    tol = positive_float("tol", tol)
     errors, worst, numeric = {}, {}, {}
     for k in params:
         num = numerical_gradient(f, params, k, eps)
@@ -128,16 +148,12 @@ def _check_params(params: Params, what: str) -> None:
     for k, v in params.items():
         arr = np.asarray(v)
         if arr.dtype != np.float64:
-            raise ValueError(f"{what}[{k!r}] has dtype {arr.dtype}; gradient checking needs float64 "
-                             "(convert with .astype(np.float64)).")
+            raise ValueError(
+                f"{what}[{k!r}] has dtype {arr.dtype}; gradient checking needs float64 "
+                "(convert with .astype(np.float64))."
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{what}[{k!r}] contains NaN or inf")
-
-
-def _check_positive(x: float, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.floating)) or not 0 < x < np.inf:
-        raise ValueError(f"{what} must be a positive number, got {x!r}")
-    return float(x)
 
 
 def _scalar(value: object) -> float:

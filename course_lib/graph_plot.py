@@ -24,6 +24,8 @@ def layout(root: Value) -> dict[int, tuple[float, float]]:
     A node's column is one more than its deepest input; a leaf sits one column left of the
     first node that uses it. Leaves get rows in the order the graph reaches them; every other
     node sits at the mean row of its inputs.
+
+    Introduced in chapter 3.
     """
     if not isinstance(root, Value):
         raise ValueError(f"root must be a Value, got {type(root).__name__}")
@@ -37,8 +39,10 @@ def layout(root: Value) -> dict[int, tuple[float, float]]:
     for v in order:
         for c in v._prev:
             users.setdefault(id(c), []).append(id(v))
-    x = {id(v): float(min(depth[u] for u in users[id(v)]) - 1 if not v._prev and id(v) in users else depth[id(v)])
-         for v in order}
+    x = {
+        id(v): float(min(depth[u] for u in users[id(v)]) - 1 if not v._prev and id(v) in users else depth[id(v)])
+        for v in order
+    }
     y: dict[int, float] = {}
     row = 0
     for v in order:
@@ -56,12 +60,15 @@ def _name(v: Value) -> str:
     return v.label or v._op or "const"
 
 
-def draw_graph(root: Value, ax: Axes | None = None, active: Value | None = None, title: str | None = None,
-               fontsize: float = 7.5) -> Axes:
+def draw_graph(
+    root: Value, ax: Axes | None = None, active: Value | None = None, title: str | None = None, fontsize: float = 7.5
+) -> Axes:
     """Draw the graph that computes ``root`` with every node's ``data`` and ``grad``.
 
     ``active`` (optional) is the node whose ``_backward`` just ran: it is outlined in orange and
     the arrows to its inputs, along which it sent gradient, are drawn in orange.
+
+    Introduced in chapter 3.
     """
     pos = layout(root)
     if ax is None:
@@ -72,18 +79,45 @@ def draw_graph(root: Value, ax: Axes | None = None, active: Value | None = None,
         for c in v._prev:
             hot = active is not None and v is active
             (x0, y0), (x1, y1) = pos[id(c)], pos[id(v)]
-            ax.add_patch(FancyArrowPatch((x0 + w / 2, y0), (x1 - w / 2, y1), arrowstyle="-|>", mutation_scale=8,
-                                         color=OKABE_ITO[1] if hot else "0.6", lw=2.2 if hot else 0.9,
-                                         shrinkA=0, shrinkB=0, zorder=1))
+            ax.add_patch(
+                FancyArrowPatch(
+                    (x0 + w / 2, y0),
+                    (x1 - w / 2, y1),
+                    arrowstyle="-|>",
+                    mutation_scale=8,
+                    color=OKABE_ITO[1] if hot else "0.6",
+                    lw=2.2 if hot else 0.9,
+                    shrinkA=0,
+                    shrinkB=0,
+                    zorder=1,
+                )
+            )
     for v in order:
         x0, y0 = pos[id(v)]
         is_active = active is not None and v is active
         face = "#DCEBF5" if v.grad != 0.0 else "white"
-        ax.add_patch(FancyBboxPatch((x0 - w / 2, y0 - h / 2), w, h, boxstyle="round,pad=0.02",
-                                    facecolor=face, edgecolor=OKABE_ITO[1] if is_active else "0.3",
-                                    lw=2.2 if is_active else 0.8, zorder=2))
-        ax.text(x0, y0, f"{_name(v)}\ndata {v.data:.3g}\ngrad {v.grad:.3g}", ha="center", va="center",
-                fontsize=fontsize, zorder=3, family="monospace")
+        ax.add_patch(
+            FancyBboxPatch(
+                (x0 - w / 2, y0 - h / 2),
+                w,
+                h,
+                boxstyle="round,pad=0.02",
+                facecolor=face,
+                edgecolor=OKABE_ITO[1] if is_active else "0.3",
+                lw=2.2 if is_active else 0.8,
+                zorder=2,
+            )
+        )
+        ax.text(
+            x0,
+            y0,
+            f"{_name(v)}\ndata {v.data:.3g}\ngrad {v.grad:.3g}",
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            zorder=3,
+            family="monospace",
+        )
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)

@@ -15,137 +15,54 @@ PyTorch and Keras.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+# The activations' one home is course_lib.activations (chapter 2 introduces sigmoid, tanh and
+# ReLU); chapter 6 reads them as ``layers.sigmoid``, ``layers.activation("gelu")``..., so they
+# are re-exported here (``name as name``: an explicit re-export).
+from course_lib.activations import ACTIVATIONS as ACTIVATIONS
+from course_lib.activations import activation as activation
+from course_lib.activations import as_float_array
+from course_lib.activations import gelu as gelu
+from course_lib.activations import gelu_grad as gelu_grad
+from course_lib.activations import leaky_relu as leaky_relu
+from course_lib.activations import leaky_relu_grad as leaky_relu_grad
+from course_lib.activations import relu as relu
+from course_lib.activations import relu_grad as relu_grad
+from course_lib.activations import sigmoid as sigmoid
+from course_lib.activations import sigmoid_grad as sigmoid_grad
+from course_lib.activations import tanh as tanh
+from course_lib.activations import tanh_grad as tanh_grad
 from course_lib.init import make_rng
+from course_lib.validation import one_of, positive_int, real
 
 # ----------------------------------------------------------------------------------------------
-# Activation functions: f(x) and f'(x), elementwise, for arrays of any shape.
+# The training/evaluation switch that Dropout and BatchNorm1d share
 # ----------------------------------------------------------------------------------------------
 
-
-def _as_float_array(x: Any, name: str = "x") -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}; convert it with np.asarray(x, float)")
-    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
+_LayerT = TypeVar("_LayerT", bound="Layer")
 
 
-def sigmoid(x: Any) -> np.ndarray:
-    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2`` (no overflow)."""
-    x = _as_float_array(x)
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+class Layer:
+    """A layer whose behaviour depends on the mode, as ``torch.nn.Module``: :meth:`train` / :meth:`eval`.
 
-
-def sigmoid_grad(x: Any) -> np.ndarray:
-    """Derivative of :func:`sigmoid`: ``s(x) (1 - s(x))``, at most 1/4 (at x = 0)."""
-    s = sigmoid(x)
-    return s * (1.0 - s)
-
-
-def tanh(x: Any) -> np.ndarray:
-    """Hyperbolic tangent."""
-    return np.tanh(_as_float_array(x))
-
-
-def tanh_grad(x: Any) -> np.ndarray:
-    """Derivative of :func:`tanh`: ``1 - tanh(x)^2``, at most 1 (at x = 0)."""
-    t = np.tanh(_as_float_array(x))
-    return 1.0 - t * t
-
-
-def relu(x: Any) -> np.ndarray:
-    """Rectified linear unit ``max(x, 0)``."""
-    x = _as_float_array(x)
-    return np.maximum(x, 0.0).astype(x.dtype)
-
-
-def relu_grad(x: Any) -> np.ndarray:
-    """Derivative of :func:`relu`: 1 for x > 0, else 0 (0 at x = 0, as PyTorch and TF use)."""
-    x = _as_float_array(x)
-    return (x > 0).astype(x.dtype)
-
-
-def _check_slope(negative_slope: float) -> None:
-    if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool) or negative_slope < 0:
-        raise ValueError(f"negative_slope must be a number >= 0 (typically 0.01), got {negative_slope!r}")
-
-
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> np.ndarray:
-    """Leaky ReLU: ``x`` for x > 0, ``negative_slope * x`` otherwise.
-
-    PyTorch's default slope is 0.01 (``nn.LeakyReLU``); Keras 3's ``LeakyReLU`` defaults to 0.3.
+    Introduced in chapter 6. Keras passes ``training=True/False`` at each call instead (``fit``
+    does it for you); the layers here accept that too, as the ``training`` argument of ``forward``.
     """
-    _check_slope(negative_slope)
-    x = _as_float_array(x)
-    return np.where(x > 0, x, negative_slope * x).astype(x.dtype)
 
+    training: bool = True
 
-def leaky_relu_grad(x: Any, negative_slope: float = 0.01) -> np.ndarray:
-    """Derivative of :func:`leaky_relu`: 1 for x > 0, ``negative_slope`` otherwise."""
-    _check_slope(negative_slope)
-    x = _as_float_array(x)
-    return np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+    def train(self: _LayerT) -> _LayerT:
+        """Switch to training mode (random masks, batch statistics); returns ``self``."""
+        self.training = True
+        return self
 
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-def _check_approximate(approximate: str) -> None:
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate must be 'none' (exact, erf) or 'tanh', got {approximate!r}")
-
-
-def gelu(x: Any, approximate: str = "none") -> np.ndarray:
-    """Gaussian error linear unit ``x * Phi(x)`` (Hendrycks and Gimpel, 2016).
-
-    ``approximate="none"`` uses the exact normal CDF ``Phi`` (PyTorch's and Keras's default);
-    ``"tanh"`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
-    """
-    _check_approximate(approximate)
-    x = _as_float_array(x)
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
-    from scipy.special import erf
-
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-
-
-def gelu_grad(x: Any, approximate: str = "none") -> np.ndarray:
-    """Derivative of :func:`gelu`: ``Phi(x) + x phi(x)`` (exact) or the tanh form's derivative."""
-    _check_approximate(approximate)
-    x = _as_float_array(x)
-    if approximate == "tanh":
-        u = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
-        t = np.tanh(u)
-        du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x**2)
-        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
-    from scipy.special import erf
-
-    cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
-    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-    return cdf + x * pdf
-
-
-ACTIVATIONS: dict[str, tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]] = {
-    "sigmoid": (sigmoid, sigmoid_grad),
-    "tanh": (tanh, tanh_grad),
-    "relu": (relu, relu_grad),
-    "leaky_relu": (leaky_relu, leaky_relu_grad),
-    "gelu": (gelu, gelu_grad),
-}
-"""``{name: (f, f_prime)}`` for every activation above."""
-
-
-def activation(name: str) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
-    """Return ``(f, f_prime)`` for an activation name such as ``"relu"``."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
+    def eval(self: _LayerT) -> _LayerT:
+        """Switch to evaluation mode (identity, running statistics; nothing updated); returns ``self``."""
+        self.training = False
+        return self
 
 
 # ----------------------------------------------------------------------------------------------
@@ -153,7 +70,7 @@ def activation(name: str) -> tuple[Callable[..., np.ndarray], Callable[..., np.n
 # ----------------------------------------------------------------------------------------------
 
 
-class Dropout:
+class Dropout(Layer):
     """Inverted dropout (Srivastava et al., 2014), as ``torch.nn.Dropout`` and ``keras.layers.Dropout``.
 
     In training mode each entry is zeroed with probability ``rate`` and the survivors are
@@ -164,29 +81,26 @@ class Dropout:
     PyTorch switches mode on the module (``model.train()`` / ``model.eval()``); Keras passes
     ``training=True/False`` at each call (``fit`` does it for you). Here: :meth:`train`,
     :meth:`eval`, or the ``training`` argument of :meth:`forward`.
+
+    Introduced in chapter 6.
     """
 
     def __init__(self, rate: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise ValueError(f"rate is the drop probability and must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = real(
+            "rate",
+            rate,
+            low=0.0,
+            high=1.0,
+            high_open=True,
+            hint="rate is the probability to drop an entry (PyTorch's p, Keras's rate).",
+        )
         self.rng = make_rng(rng)
         self.training = True
         self.mask: np.ndarray | None = None
 
-    def train(self) -> Dropout:
-        """Switch to training mode (random masks); returns ``self``."""
-        self.training = True
-        return self
-
-    def eval(self) -> Dropout:
-        """Switch to evaluation mode (identity); returns ``self``."""
-        self.training = False
-        return self
-
     def forward(self, x: Any, training: bool | None = None) -> np.ndarray:
         """``x`` (any shape) -> same shape. ``training`` overrides the layer's mode for this call."""
-        x = _as_float_array(x)
+        x = as_float_array(x)
         training = self.training if training is None else bool(training)
         if not training or self.rate == 0.0:
             self.mask = np.ones_like(x)
@@ -201,7 +115,7 @@ class Dropout:
         """Gradient with respect to the input: ``grad_out * mask`` (the mask of the last forward)."""
         if self.mask is None:
             raise ValueError("call forward() before backward(): the mask comes from the forward pass")
-        grad_out = _as_float_array(grad_out, "grad_out")
+        grad_out = as_float_array(grad_out, "grad_out")
         if grad_out.shape != self.mask.shape:
             raise ValueError(f"grad_out has shape {grad_out.shape}, the last forward input had {self.mask.shape}")
         return grad_out * self.mask
@@ -218,7 +132,7 @@ CONVENTIONS = {
 }
 
 
-class BatchNorm1d:
+class BatchNorm1d(Layer):
     """Batch normalization of ``(N, D)`` inputs (Ioffe and Szegedy, 2015), forward and backward.
 
     Training mode normalizes each feature with the *batch* mean and (biased) variance,
@@ -240,25 +154,31 @@ class BatchNorm1d:
     So PyTorch's ``momentum=0.1`` corresponds to Keras's ``momentum=0.9``. ``momentum`` and
     ``eps`` left as ``None`` take the convention's default. Parameters: ``gamma`` and ``beta``
     ``(D,)``; after :meth:`backward`, their gradients are in ``dgamma`` and ``dbeta``.
+
+    Introduced in chapter 6.
     """
 
-    def __init__(self, num_features: int, momentum: float | None = None, eps: float | None = None,
-                 convention: str = "torch") -> None:
-        if convention not in CONVENTIONS:
-            raise ValueError(f"convention must be 'torch' or 'keras', got {convention!r}")
-        if not isinstance(num_features, (int, np.integer)) or isinstance(num_features, bool) or num_features < 1:
-            raise ValueError(f"num_features must be a positive integer (the D of (N, D) inputs), got {num_features!r}")
+    def __init__(
+        self, num_features: int, momentum: float | None = None, eps: float | None = None, convention: str = "torch"
+    ) -> None:
+        one_of("convention", convention, tuple(CONVENTIONS))
+        self.num_features = positive_int("num_features", num_features, hint="It is the D of (N, D) inputs.")
         default_m, default_eps, unbiased = CONVENTIONS[convention]
-        momentum = default_m if momentum is None else momentum
-        eps = default_eps if eps is None else eps
-        if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r} (see the class docstring)")
-        if not isinstance(eps, (int, float)) or not eps > 0:
-            raise ValueError(f"eps must be a positive number such as 1e-5, got {eps!r}")
-        self.num_features = int(num_features)
         self.convention = convention
-        self.momentum = float(momentum)
-        self.eps = float(eps)
+        self.momentum = real(
+            "momentum",
+            default_m if momentum is None else momentum,
+            low=0.0,
+            high=1.0,
+            hint="PyTorch's 0.1 is Keras's 0.9: see the class docstring.",
+        )
+        self.eps = real(
+            "eps",
+            default_eps if eps is None else eps,
+            low=0.0,
+            low_open=True,
+            hint="Typical values are 1e-5 (PyTorch) or 1e-3 (Keras).",
+        )
         self.unbiased_running_var = unbiased
         self.gamma = np.ones(self.num_features)
         self.beta = np.zeros(self.num_features)
@@ -274,18 +194,8 @@ class BatchNorm1d:
         """The weight of the new batch statistic in the running average, in either convention."""
         return self.momentum if self.convention == "torch" else 1.0 - self.momentum
 
-    def train(self) -> BatchNorm1d:
-        """Switch to training mode (batch statistics, running averages updated); returns ``self``."""
-        self.training = True
-        return self
-
-    def eval(self) -> BatchNorm1d:
-        """Switch to evaluation mode (running statistics, nothing updated); returns ``self``."""
-        self.training = False
-        return self
-
     def _check_input(self, x: Any) -> np.ndarray:
-        x = _as_float_array(x)
+        x = as_float_array(x)
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d expects inputs of shape (N, {self.num_features}), got {x.shape}")
         return x
@@ -298,16 +208,16 @@ class BatchNorm1d:
             n = x.shape[0]
             if n < 2:
                 raise ValueError("batch normalization in training mode needs a batch of at least 2 examples")
-            mean = x.mean(axis=0)                       # (D,)
-            var = x.var(axis=0)                         # (D,) biased: used to normalize
+            mean = x.mean(axis=0)  # (D,)
+            var = x.var(axis=0)  # (D,) biased: used to normalize
             stored_var = var * n / (n - 1) if self.unbiased_running_var else var
             w = self.new_weight
             self.running_mean = (1.0 - w) * self.running_mean + w * mean
             self.running_var = (1.0 - w) * self.running_var + w * stored_var
         else:
             mean, var = self.running_mean, self.running_var
-        inv_std = 1.0 / np.sqrt(var + self.eps)         # (D,)
-        x_hat = (x - mean) * inv_std                    # (N, D)
+        inv_std = 1.0 / np.sqrt(var + self.eps)  # (D,)
+        x_hat = (x - mean) * inv_std  # (N, D)
         self._cache = (x_hat, inv_std, training)
         return self.gamma * x_hat + self.beta
 
@@ -322,12 +232,12 @@ class BatchNorm1d:
         if self._cache is None:
             raise ValueError("call forward() before backward()")
         x_hat, inv_std, training = self._cache
-        grad_out = _as_float_array(grad_out, "grad_out")
+        grad_out = as_float_array(grad_out, "grad_out")
         if grad_out.shape != x_hat.shape:
             raise ValueError(f"grad_out has shape {grad_out.shape}, the last forward output had {x_hat.shape}")
         self.dgamma = (grad_out * x_hat).sum(axis=0)
         self.dbeta = grad_out.sum(axis=0)
-        g = grad_out * self.gamma                       # dL/dx_hat, (N, D)
+        g = grad_out * self.gamma  # dL/dx_hat, (N, D)
         if not training:
             return g * inv_std
         n = g.shape[0]

@@ -28,27 +28,43 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.activations import sigmoid, softplus  # their one home; sigmoid is re-exported below
+from course_lib.validation import positive_float, real
+
 __all__ = [
-    "logsumexp", "log_softmax", "softmax", "sigmoid",
-    "mse_loss", "mse_loss_grad",
-    "l1_loss", "l1_loss_grad",
-    "huber_loss", "huber_loss_grad",
-    "binary_cross_entropy", "binary_cross_entropy_grad",
-    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
-    "cross_entropy", "cross_entropy_grad",
-    "kl_div", "kl_div_grad",
-    "hinge_loss", "hinge_loss_grad",
-    "sigmoid_focal_loss", "sigmoid_focal_loss_grad",
+    "logsumexp",
+    "log_softmax",
+    "softmax",
+    "sigmoid",
+    "mse_loss",
+    "mse_loss_grad",
+    "l1_loss",
+    "l1_loss_grad",
+    "huber_loss",
+    "huber_loss_grad",
+    "binary_cross_entropy",
+    "binary_cross_entropy_grad",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_grad",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "kl_div",
+    "kl_div_grad",
+    "hinge_loss",
+    "hinge_loss_grad",
+    "sigmoid_focal_loss",
+    "sigmoid_focal_loss_grad",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
 _BCE_LOG_CLAMP = -100.0  # PyTorch clamps log(p) at -100 in binary_cross_entropy
-_BCE_GRAD_EPS = 1e-12    # ... and divides by max(p (1 - p), 1e-12) in its gradient
+_BCE_GRAD_EPS = 1e-12  # ... and divides by max(p (1 - p), 1e-12) in its gradient
 
 
 # ----------------------------------------------------------------------------------------------
 # Input checks
 # ----------------------------------------------------------------------------------------------
+
 
 def _float(x: Any, name: str) -> np.ndarray:
     try:
@@ -64,8 +80,10 @@ def _same_shape(input: np.ndarray, target: np.ndarray) -> None:
     if input.shape != target.shape:
         hint = ""
         if input.size == target.size:
-            hint = (f" Reshape one of them (e.g. target.reshape({input.shape})); broadcasting "
-                    "(N,) against (N, 1) would silently compare every pair.")
+            hint = (
+                f" Reshape one of them (e.g. target.reshape({input.shape})); broadcasting "
+                "(N,) against (N, 1) would silently compare every pair."
+            )
         raise ValueError(f"input and target must have the same shape, got {input.shape} and {target.shape}.{hint}")
 
 
@@ -76,11 +94,13 @@ def _check_reduction(reduction: str, allowed: tuple[str, ...] = REDUCTIONS) -> N
 
 def _check_probabilities(p: np.ndarray, name: str) -> None:
     if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"{name} must be probabilities in [0, 1], got values in [{p.min():.3g}, {p.max():.3g}]. "
-                         "If these are logits, use the *_with_logits loss (or apply a sigmoid first).")
+        raise ValueError(
+            f"{name} must be probabilities in [0, 1], got values in [{p.min():.3g}, {p.max():.3g}]. "
+            "If these are logits, use the *_with_logits loss (or apply a sigmoid first)."
+        )
 
 
-def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
+def _reduce(values: np.ndarray, reduction: str) -> Any:  # a NumPy scalar for "mean"/"sum", the array for "none"
     if reduction == "mean":
         return values.mean() if values.size else np.float64(np.nan)
     if reduction == "sum":
@@ -108,11 +128,14 @@ def _check_weight(weight: Any, shape: tuple[int, ...], name: str = "weight") -> 
 # Stable building blocks
 # ----------------------------------------------------------------------------------------------
 
+
 def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``log(sum(exp(x)))`` along ``axis``, computed as ``m + log(sum(exp(x - m)))``, ``m = max(x)``.
 
     Shifting by the maximum makes the largest exponent ``exp(0) = 1``: no overflow for any
     finite ``x``, and at least one term is 1, so no ``log(0)`` either.
+
+    Introduced in chapter 4.
     """
     x = _float(x, "x")
     if x.ndim == 0:
@@ -124,31 +147,23 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
 
 
 def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
-    """``x - logsumexp(x)`` along ``axis`` (same shape as ``x``): the log-probabilities."""
+    """``x - logsumexp(x)`` along ``axis`` (same shape as ``x``): the log-probabilities. Introduced in chapter 4."""
     x = _float(x, "x")
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
 def softmax(x: Any, axis: int = -1) -> np.ndarray:
-    """``exp(log_softmax(x))``: probabilities along ``axis`` that sum to 1, for any finite ``x``."""
+    """``exp(log_softmax(x))``: probabilities along ``axis`` that sum to 1, for any finite ``x``.
+
+    Introduced in chapter 4.
+    """
     return np.exp(log_softmax(x, axis=axis))
-
-
-def sigmoid(x: Any) -> np.ndarray:
-    """``1 / (1 + exp(-x))`` without overflow: ``exp`` only ever sees ``-|x|``."""
-    x = _float(x, "x")
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(x))`` for any finite ``x``: ``max(x, 0) + log1p(exp(-|x|))``."""
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
 # ----------------------------------------------------------------------------------------------
 # Regression losses
 # ----------------------------------------------------------------------------------------------
+
 
 def _pair(input: Any, target: Any, reduction: str) -> tuple[np.ndarray, np.ndarray]:
     x, t = _float(input, "input"), _float(target, "target")
@@ -161,33 +176,39 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
     """Squared error ``(input - target)**2``, reduced. Shapes: ``input`` and ``target`` equal.
 
     The negative log-likelihood of Gaussian noise with fixed variance (chapter 4).
+
+    Introduced in chapter 4.
     """
     x, t = _pair(input, target, reduction)
     return _reduce((x - t) ** 2, reduction)
 
 
 def mse_loss_grad(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
-    """Gradient of :func:`mse_loss` w.r.t. ``input``: ``2 (input - target)`` (/ N for 'mean')."""
+    """Gradient of :func:`mse_loss` w.r.t. ``input``: ``2 (input - target)`` (/ N for 'mean').
+
+    Introduced in chapter 4.
+    """
     x, t = _pair(input, target, reduction)
     return 2.0 * (x - t) * _grad_scale(x.size, reduction)
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
-    """Absolute error ``|input - target|``, reduced (Laplace noise; robust to outliers)."""
+    """Absolute error ``|input - target|``, reduced (Laplace noise; robust to outliers). Introduced in chapter 4."""
     x, t = _pair(input, target, reduction)
     return _reduce(np.abs(x - t), reduction)
 
 
 def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> np.ndarray:
-    """Gradient of :func:`l1_loss`: ``sign(input - target)``, 0 where they are equal (as PyTorch)."""
+    """Gradient of :func:`l1_loss`: ``sign(input - target)``, 0 where they are equal (as PyTorch).
+
+    Introduced in chapter 4.
+    """
     x, t = _pair(input, target, reduction)
     return np.sign(x - t) * _grad_scale(x.size, reduction)
 
 
 def _check_delta(delta: float) -> float:
-    if not isinstance(delta, (int, float, np.floating)) or isinstance(delta, bool) or not delta > 0:
-        raise ValueError(f"delta must be a positive number, got {delta!r}")
-    return float(delta)
+    return positive_float("delta", delta, hint="It is where the loss turns from quadratic to linear, e.g. 1.0.")
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> np.ndarray:
@@ -195,6 +216,8 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
     Quadratic near zero (like MSE, smooth), linear in the tails (like MAE, robust to outliers).
     Same convention as ``torch.nn.functional.huber_loss`` and ``keras.losses.Huber``.
+
+    Introduced in chapter 4.
     """
     x, t = _pair(input, target, reduction)
     delta = _check_delta(delta)
@@ -203,7 +226,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
 
 def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> np.ndarray:
-    """Gradient of :func:`huber_loss`: the residual clipped to ``[-delta, delta]``."""
+    """Gradient of :func:`huber_loss`: the residual clipped to ``[-delta, delta]``. Introduced in chapter 4."""
     x, t = _pair(input, target, reduction)
     delta = _check_delta(delta)
     return np.clip(x - t, -delta, delta) * _grad_scale(x.size, reduction)
@@ -213,6 +236,7 @@ def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: flo
 # Binary classification
 # ----------------------------------------------------------------------------------------------
 
+
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> np.ndarray:
     """``-[t log p + (1 - t) log(1 - p)]`` for probabilities ``p = input`` (any shape, same as ``target``).
 
@@ -220,6 +244,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     large finite loss. (Keras instead clips ``p`` to ``[1e-7, 1 - 1e-7]``; pass
     ``np.clip(p, 1e-7, 1 - 1e-7)`` to reproduce Keras.) ``weight`` multiplies each element.
     Prefer :func:`binary_cross_entropy_with_logits`: it is exact where this one must clamp.
+
+    Introduced in chapter 4.
     """
     p, t = _pair(input, target, reduction)
     _check_probabilities(p, "input")
@@ -239,6 +265,8 @@ def binary_cross_entropy_grad(input: Any, target: Any, weight: Any = None, reduc
 
     As in PyTorch the denominator is kept ``>= 1e-12``, so the gradient stays finite (but huge)
     at ``p = 0`` or ``1``: one reason to work with logits instead.
+
+    Introduced in chapter 4.
     """
     p, t = _pair(input, target, reduction)
     _check_probabilities(p, "input")
@@ -250,8 +278,9 @@ def binary_cross_entropy_grad(input: Any, target: Any, weight: Any = None, reduc
     return g * _grad_scale(p.size, reduction)
 
 
-def _bce_logits_parts(input: Any, target: Any, weight: Any, reduction: str,
-                      pos_weight: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _bce_logits_parts(
+    input: Any, target: Any, weight: Any, reduction: str, pos_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     z, t = _pair(input, target, reduction)
     _check_probabilities(t, "target")
     w = _check_weight(weight, z.shape)
@@ -261,30 +290,36 @@ def _bce_logits_parts(input: Any, target: Any, weight: Any, reduction: str,
     return z, t, w, pw
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                                     pos_weight: Any = None) -> np.ndarray:
+def binary_cross_entropy_with_logits(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> np.ndarray:
     """Binary cross-entropy on logits ``z`` (``p = sigmoid(z)``), exact for any finite ``z``.
 
     ``-[t log sigmoid(z) + (1 - t) log sigmoid(-z)] = softplus(z) - t z``, with
     ``softplus(z) = max(z, 0) + log1p(exp(-|z|))``. ``pos_weight`` (broadcast over the last
     axis, e.g. ``(C,)``) multiplies the positive term, ``weight`` every element: both as in
     ``torch.nn.functional.binary_cross_entropy_with_logits``.
+
+    Introduced in chapter 4.
     """
     z, t, w, pw = _bce_logits_parts(input, target, weight, reduction, pos_weight)
     if pw is None:
-        loss = _softplus(z) - t * z
+        loss = softplus(z) - t * z
     else:  # -[pw t log s(z) + (1 - t) log s(-z)], with -log s(z) = softplus(-z)
-        loss = pw * t * _softplus(-z) + (1 - t) * _softplus(z)
+        loss = pw * t * softplus(-z) + (1 - t) * softplus(z)
     if w is not None:
         loss = loss * w
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits_grad(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                                          pos_weight: Any = None) -> np.ndarray:
+def binary_cross_entropy_with_logits_grad(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> np.ndarray:
     """Gradient of :func:`binary_cross_entropy_with_logits` w.r.t. ``z``: ``sigmoid(z) - t``.
 
     With ``pos_weight``: ``(pw t + 1 - t) sigmoid(z) - pw t``.
+
+    Introduced in chapter 4.
     """
     z, t, w, pw = _bce_logits_parts(input, target, weight, reduction, pos_weight)
     s = sigmoid(z)
@@ -298,26 +333,36 @@ def binary_cross_entropy_with_logits_grad(input: Any, target: Any, weight: Any =
 # Multi-class classification
 # ----------------------------------------------------------------------------------------------
 
-def _ce_parts(input: Any, target: Any, weight: Any, reduction: str,
-              label_smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+
+def _ce_parts(
+    input: Any, target: Any, weight: Any, reduction: str, label_smoothing: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     z = _float(input, "input")
     if z.ndim != 2:
-        raise ValueError(f"input must be logits of shape (N, C), got shape {z.shape}; "
-                         "for a single example use logits[None, :]")
+        raise ValueError(
+            f"input must be logits of shape (N, C), got shape {z.shape}; for a single example use logits[None, :]"
+        )
     n, c = z.shape
     t_arr = np.asarray(target)
     if t_arr.shape != (n,):
-        hint = (" These look like one-hot labels: pass target.argmax(axis=1), the class indices."
-                if t_arr.shape == z.shape else "")
-        raise ValueError(f"target must be class indices of shape ({n},) for input of shape {z.shape}, "
-                         f"got shape {t_arr.shape}.{hint}")
-    if t_arr.size and not (np.issubdtype(t_arr.dtype, np.integer)
-                           or (np.issubdtype(t_arr.dtype, np.floating) and np.all(t_arr == np.round(t_arr)))):
+        hint = (
+            " These look like one-hot labels: pass target.argmax(axis=1), the class indices."
+            if t_arr.shape == z.shape
+            else ""
+        )
+        raise ValueError(
+            f"target must be class indices of shape ({n},) for input of shape {z.shape}, got shape {t_arr.shape}.{hint}"
+        )
+    if t_arr.size and not (
+        np.issubdtype(t_arr.dtype, np.integer)
+        or (np.issubdtype(t_arr.dtype, np.floating) and np.all(t_arr == np.round(t_arr)))
+    ):
         raise ValueError(f"target must hold integer class indices, got dtype {t_arr.dtype}")
     t = t_arr.astype(np.int64)
     if t.size and (t.min() < 0 or t.max() >= c):
-        raise ValueError(f"target class indices must be in [0, {c - 1}] for {c} classes, "
-                         f"got values in [{t.min()}, {t.max()}]")
+        raise ValueError(
+            f"target class indices must be in [0, {c - 1}] for {c} classes, got values in [{t.min()}, {t.max()}]"
+        )
     _check_reduction(reduction)
     if weight is None:
         w = np.ones(c)
@@ -327,25 +372,26 @@ def _ce_parts(input: Any, target: Any, weight: Any, reduction: str,
             raise ValueError(f"weight must have one entry per class, shape ({c},), got {w.shape}")
         if (w < 0).any():
             raise ValueError("class weights must be non-negative")
-    if not isinstance(label_smoothing, (int, float, np.floating)) or not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
-    return z, t, w, float(label_smoothing)
+    return z, t, w, real("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
 
-def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> np.ndarray:
+def cross_entropy(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0
+) -> np.ndarray:
     """Softmax cross-entropy of logits ``input`` ``(N, C)`` and class indices ``target`` ``(N,)``.
 
     Per example ``-log softmax(z)[y]``, computed with log-sum-exp. ``weight`` ``(C,)`` scales the
     loss of each class; as in PyTorch, ``reduction="mean"`` then divides by the sum of the
     weights of the targets, ``sum_i weight[y_i]``, not by ``N``. ``label_smoothing`` ``eps``
     mixes the one-hot target with the uniform distribution: ``(1 - eps) onehot + eps / C``.
+
+    Introduced in chapter 4.
     """
     z, t, w, eps = _ce_parts(input, target, weight, reduction, label_smoothing)
     n, c = z.shape
-    logp = log_softmax(z, axis=1)                             # (N, C)
-    nll = -logp[np.arange(n), t] * w[t]                       # (N,)
-    smooth = -(logp * w).sum(axis=1)                          # (N,)
+    logp = log_softmax(z, axis=1)  # (N, C)
+    nll = -logp[np.arange(n), t] * w[t]  # (N,)
+    smooth = -(logp * w).sum(axis=1)  # (N,)
     if reduction == "mean":
         denom = w[t].sum()
         return ((1 - eps) * nll.sum() + eps / c * smooth.sum()) / denom
@@ -353,12 +399,15 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = 
     return _reduce(per_example, reduction)
 
 
-def cross_entropy_grad(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                       label_smoothing: float = 0.0) -> np.ndarray:
+def cross_entropy_grad(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0
+) -> np.ndarray:
     """Gradient of :func:`cross_entropy` w.r.t. the logits ``(N, C)``.
 
     Without weights or smoothing it is ``softmax(z) - onehot(y)`` (/ N for 'mean'); in general
     ``(1 - eps) w[y] (p - onehot(y)) + eps / C (sum(w) p - w)``, divided by ``sum_i w[y_i]``.
+
+    Introduced in chapter 4.
     """
     z, t, w, eps = _ce_parts(input, target, weight, reduction, label_smoothing)
     n, c = z.shape
@@ -380,6 +429,8 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     batch; ``"mean"`` divides by the number of *elements* (N C), as PyTorch does.
     Keras' ``kl_divergence(y_true, y_pred)`` takes probabilities in the opposite order and clips
     both to ``[1e-7, 1]``: it equals ``kl_div(log(clip(y_pred)), clip(y_true), "batchmean")``.
+
+    Introduced in chapter 4.
     """
     x, t = _kl_parts(input, target, reduction, log_target)
     if log_target:
@@ -397,8 +448,10 @@ def _kl_parts(input: Any, target: Any, reduction: str, log_target: bool) -> tupl
     _same_shape(x, t)
     _check_reduction(reduction, REDUCTIONS + ("batchmean",))
     if (x > 1e-9).any():
-        raise ValueError("input must be log-probabilities (<= 0); pass np.log(p) or log_softmax(logits). "
-                         "PyTorch's kl_div(input, target) takes the model's log-probabilities first.")
+        raise ValueError(
+            "input must be log-probabilities (<= 0); pass np.log(p) or log_softmax(logits). "
+            "PyTorch's kl_div(input, target) takes the model's log-probabilities first."
+        )
     if log_target:
         if (t > 1e-9).any():
             raise ValueError("with log_target=True, target must be log-probabilities (<= 0)")
@@ -408,7 +461,10 @@ def _kl_parts(input: Any, target: Any, reduction: str, log_target: bool) -> tupl
 
 
 def kl_div_grad(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> np.ndarray:
-    """Gradient of :func:`kl_div` w.r.t. the log-probabilities ``input``: ``-target`` (scaled)."""
+    """Gradient of :func:`kl_div` w.r.t. the log-probabilities ``input``: ``-target`` (scaled).
+
+    Introduced in chapter 4.
+    """
     x, t = _kl_parts(input, target, reduction, log_target)
     g = -(np.exp(t) if log_target else t)
     if reduction == "batchmean":
@@ -420,13 +476,15 @@ def kl_div_grad(input: Any, target: Any, reduction: str = "mean", log_target: bo
 # Margin losses and focal loss (extras)
 # ----------------------------------------------------------------------------------------------
 
+
 def _hinge_parts(input: Any, target: Any, reduction: str, margin: float) -> tuple[np.ndarray, np.ndarray]:
     x, t = _pair(input, target, reduction)
     if t.size and not np.isin(t, (-1.0, 1.0)).all():
-        raise ValueError("hinge_loss targets must be -1 or +1; convert 0/1 labels with 2 * y - 1 "
-                         "(Keras' hinge does this conversion for you)")
-    if not isinstance(margin, (int, float, np.floating)) or isinstance(margin, bool):
-        raise ValueError(f"margin must be a number, got {margin!r}")
+        raise ValueError(
+            "hinge_loss targets must be -1 or +1; convert 0/1 labels with 2 * y - 1 "
+            "(Keras' hinge does this conversion for you)"
+        )
+    real("margin", margin)
     return x, t
 
 
@@ -434,30 +492,36 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean", margin: float =
     """Hinge loss ``max(0, margin - t f)`` of scores ``f = input`` and labels ``t`` in ``{-1, +1}``.
 
     The loss of the (soft-margin) support vector machine; ``keras.losses.hinge`` with margin 1.
+
+    Introduced in chapter 4.
     """
     x, t = _hinge_parts(input, target, reduction, margin)
     return _reduce(np.maximum(0.0, margin - t * x), reduction)
 
 
 def hinge_loss_grad(input: Any, target: Any, reduction: str = "mean", margin: float = 1.0) -> np.ndarray:
-    """Gradient of :func:`hinge_loss`: ``-t`` where the margin is violated (``t f < margin``), else 0."""
+    """Gradient of :func:`hinge_loss`: ``-t`` where the margin is violated (``t f < margin``), else 0.
+
+    Introduced in chapter 4.
+    """
     x, t = _hinge_parts(input, target, reduction, margin)
     return np.where(t * x < margin, -t, 0.0) * _grad_scale(x.size, reduction)
 
 
-def _focal_parts(input: Any, target: Any, alpha: float, gamma: float,
-                 reduction: str) -> tuple[np.ndarray, np.ndarray]:
+def _focal_parts(
+    input: Any, target: Any, alpha: float | None, gamma: float, reduction: str
+) -> tuple[np.ndarray, np.ndarray]:
     z, t = _pair(input, target, reduction)
     _check_probabilities(t, "target")
-    if not isinstance(gamma, (int, float, np.floating)) or isinstance(gamma, bool) or gamma < 0:
-        raise ValueError(f"gamma must be a number >= 0 (0 gives cross-entropy), got {gamma!r}")
-    if alpha is not None and (not isinstance(alpha, (int, float, np.floating)) or not 0 <= alpha <= 1):
-        raise ValueError(f"alpha must be in [0, 1] (the weight of the positive class) or None, got {alpha!r}")
+    real("gamma", gamma, low=0.0, hint="gamma = 0 gives the cross-entropy.")
+    if alpha is not None:
+        real("alpha", alpha, low=0.0, high=1.0, hint="It is the weight of the positive class (or None).")
     return z, t
 
 
-def sigmoid_focal_loss(input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0,
-                       reduction: str = "mean") -> np.ndarray:
+def sigmoid_focal_loss(
+    input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0, reduction: str = "mean"
+) -> np.ndarray:
     """Focal loss of Lin et al. (2017) on logits ``z``: ``alpha_t (1 - p_t)**gamma * BCE(z, t)``.
 
     ``p_t = p t + (1 - p)(1 - t)`` is the probability given to the true label, so well-classified
@@ -465,9 +529,11 @@ def sigmoid_focal_loss(input: Any, target: Any, alpha: float | None = 0.25, gamm
     (``alpha=None``: no class weighting). Same formula and argument names as
     ``torchvision.ops.sigmoid_focal_loss`` (whose default reduction is "none") and
     ``keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, from_logits=True)``.
+
+    Introduced in chapter 4.
     """
     z, t = _focal_parts(input, target, alpha, gamma, reduction)
-    ce = _softplus(z) - t * z
+    ce = softplus(z) - t * z
     one_minus_pt = t * sigmoid(-z) + (1 - t) * sigmoid(z)
     loss = one_minus_pt**gamma * ce
     if alpha is not None:
@@ -475,16 +541,19 @@ def sigmoid_focal_loss(input: Any, target: Any, alpha: float | None = 0.25, gamm
     return _reduce(loss, reduction)
 
 
-def sigmoid_focal_loss_grad(input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0,
-                            reduction: str = "mean") -> np.ndarray:
+def sigmoid_focal_loss_grad(
+    input: Any, target: Any, alpha: float | None = 0.25, gamma: float = 2.0, reduction: str = "mean"
+) -> np.ndarray:
     """Gradient of :func:`sigmoid_focal_loss` w.r.t. the logits ``z``.
 
     With ``q = 1 - p_t`` and ``dq/dz = (1 - 2t) p (1 - p)``:
     ``d/dz [q**gamma CE] = gamma q**(gamma-1) (1 - 2t) p (1 - p) CE + q**gamma (p - t)``.
+
+    Introduced in chapter 4.
     """
     z, t = _focal_parts(input, target, alpha, gamma, reduction)
-    p, pm = sigmoid(z), sigmoid(-z)                       # p and 1 - p, both accurate
-    ce = _softplus(z) - t * z
+    p, pm = sigmoid(z), sigmoid(-z)  # p and 1 - p, both accurate
+    ce = softplus(z) - t * z
     q = t * pm + (1 - t) * p
     with np.errstate(divide="ignore", invalid="ignore"):
         dq_term = np.where(q > 0, gamma * q ** (gamma - 1) * (1 - 2 * t) * p * pm * ce, 0.0) if gamma else 0.0

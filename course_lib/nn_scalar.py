@@ -11,13 +11,14 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from course_lib.autograd import Value, _as_float
+from course_lib.autograd import Value, as_float
+from course_lib.validation import positive_int
 
 ACTIVATIONS = ("relu", "tanh", "linear")
 
 
 class Module:
-    """Anything with parameters: ``zero_grad()`` resets their gradients to 0."""
+    """Anything with parameters: ``zero_grad()`` resets their gradients to 0. Introduced in chapter 3."""
 
     def parameters(self) -> list[Value]:
         return []
@@ -28,11 +29,13 @@ class Module:
 
 
 class Neuron(Module):
-    """``act(sum_i w_i x_i + b)`` for ``n_inputs`` inputs; weights ~ U(-1, 1) / sqrt(n_inputs), b = 0."""
+    """``act(sum_i w_i x_i + b)`` for ``n_inputs`` inputs; weights ~ U(-1, 1) / sqrt(n_inputs), b = 0.
+
+    Introduced in chapter 3.
+    """
 
     def __init__(self, n_inputs: int, activation: str = "relu", rng: random.Random | None = None) -> None:
-        if not isinstance(n_inputs, int) or isinstance(n_inputs, bool) or n_inputs < 1:
-            raise ValueError(f"n_inputs must be a positive int, got {n_inputs!r}")
+        n_inputs = positive_int("n_inputs", n_inputs)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         rng = rng or random.Random(0)
@@ -56,12 +59,12 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``n_outputs`` neurons that all read the same ``n_inputs`` inputs."""
+    """``n_outputs`` neurons that all read the same ``n_inputs`` inputs. Introduced in chapter 3."""
 
-    def __init__(self, n_inputs: int, n_outputs: int, activation: str = "relu",
-                 rng: random.Random | None = None) -> None:
-        if not isinstance(n_outputs, int) or isinstance(n_outputs, bool) or n_outputs < 1:
-            raise ValueError(f"n_outputs must be a positive int, got {n_outputs!r}")
+    def __init__(
+        self, n_inputs: int, n_outputs: int, activation: str = "relu", rng: random.Random | None = None
+    ) -> None:
+        n_outputs = positive_int("n_outputs", n_outputs)
         rng = rng or random.Random(0)
         self.neurons = [Neuron(n_inputs, activation, rng) for _ in range(n_outputs)]
 
@@ -77,6 +80,8 @@ class MLP(Module):
 
     ``MLP(2, [16, 16, 1])(x)`` returns a list of ``sizes[-1]`` Values for one example ``x``
     (a sequence of ``n_inputs`` numbers or Values).
+
+    Introduced in chapter 3.
     """
 
     def __init__(self, n_inputs: int, sizes: Sequence[int], activation: str = "relu", seed: int = 0) -> None:
@@ -84,11 +89,12 @@ class MLP(Module):
             raise ValueError(f"sizes must be a non-empty list of layer widths such as [16, 1], got {sizes!r}")
         rng = random.Random(seed)
         dims = [n_inputs, *sizes]
-        self.layers = [Layer(dims[i], dims[i + 1], activation if i < len(sizes) - 1 else "linear", rng)
-                       for i in range(len(sizes))]
+        self.layers = [
+            Layer(dims[i], dims[i + 1], activation if i < len(sizes) - 1 else "linear", rng) for i in range(len(sizes))
+        ]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        out: list[Value] = [v if isinstance(v, Value) else Value(_as_float(v, "an input")) for v in x]
+        out: list[Value] = [v if isinstance(v, Value) else Value(as_float(v, "an input")) for v in x]
         for layer in self.layers:
             out = layer(out)
         return out

@@ -39,24 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.validation import non_negative_float, real
+
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "VARIANTS"]
 
 VARIANTS = ("torch", "keras")
-
-
-def _check_number(name: str, value: Any, low: float = 0.0, high: float | None = None,
-                  high_inclusive: bool = False, hint: str = "") -> float:
-    """``value`` as a float, or a ValueError that says the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    ok = math.isfinite(value) and value >= low
-    if high is not None:
-        ok = ok and (value <= high if high_inclusive else value < high)
-    if not ok:
-        bound = "" if high is None else (f" and <= {high:g}" if high_inclusive else f" and < {high:g}")
-        raise ValueError(f"{name} must be >= {low:g}{bound}, got {value!r}.{(' ' + hint) if hint else ''}")
-    return value
 
 
 class Optimizer:
@@ -64,29 +51,37 @@ class Optimizer:
 
     Subclasses implement ``_update(i, p, g)``, which changes ``p`` in place using
     ``self.state[i]`` (a dict) and ``self.t``, the number of steps taken so far (1 at the first).
+
+    Introduced in chapter 5.
     """
 
-    def __init__(self, params: Sequence[np.ndarray], lr: float, weight_decay: float = 0.0,
-                 variant: str = "torch") -> None:
+    def __init__(
+        self, params: Sequence[np.ndarray], lr: float, weight_decay: float = 0.0, variant: str = "torch"
+    ) -> None:
         if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
-            raise ValueError("params must be a list of NumPy arrays, e.g. [W, b] (wrap a single "
-                             f"array as [W]), got {type(params).__name__}")
+            raise ValueError(
+                "params must be a list of NumPy arrays, e.g. [W, b] (wrap a single "
+                f"array as [W]), got {type(params).__name__}"
+            )
         if len(params) == 0:
             raise ValueError("params is an empty list: pass the arrays to optimize, e.g. [W, b]")
         for i, p in enumerate(params):
             if not isinstance(p, np.ndarray):
-                raise ValueError(f"params[{i}] must be a NumPy array, got {type(p).__name__}; "
-                                 "convert it with np.asarray(..., dtype=float) and keep a reference to it")
+                raise ValueError(
+                    f"params[{i}] must be a NumPy array, got {type(p).__name__}; "
+                    "convert it with np.asarray(..., dtype=float) and keep a reference to it"
+                )
             if not np.issubdtype(p.dtype, np.floating):
-                raise ValueError(f"params[{i}] has dtype {p.dtype}; in-place updates need a float array "
-                                 "(use p.astype(np.float64))")
+                raise ValueError(
+                    f"params[{i}] has dtype {p.dtype}; in-place updates need a float array (use p.astype(np.float64))"
+                )
             if not p.flags.writeable:
                 raise ValueError(f"params[{i}] is read-only; pass a writeable copy (p.copy())")
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         self.params = list(params)
-        self.lr = _check_number("lr", lr, hint="A learning rate is a non-negative step size such as 0.01.")
-        self.weight_decay = _check_number("weight_decay", weight_decay)
+        self.lr = non_negative_float("lr", lr, hint="A learning rate is a non-negative step size such as 0.01.")
+        self.weight_decay = non_negative_float("weight_decay", weight_decay)
         self.variant = variant
         self.t = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
@@ -98,21 +93,27 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _check_number("lr", value, hint="A learning rate is a non-negative step size such as 0.01.")
+        self._lr = non_negative_float("lr", value, hint="A learning rate is a non-negative step size such as 0.01.")
 
     def _check_grads(self, grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
-            raise ValueError("grads must be a list with one gradient array per parameter, in the order "
-                             f"of params, got {type(grads).__name__}")
+            raise ValueError(
+                "grads must be a list with one gradient array per parameter, in the order "
+                f"of params, got {type(grads).__name__}"
+            )
         if len(grads) != len(self.params):
-            raise ValueError(f"got {len(grads)} gradients for {len(self.params)} parameters; pass one "
-                             "gradient per parameter, in the same order as params")
+            raise ValueError(
+                f"got {len(grads)} gradients for {len(self.params)} parameters; pass one "
+                "gradient per parameter, in the same order as params"
+            )
         out = []
         for i, (p, g) in enumerate(zip(self.params, grads)):
             g = np.asarray(g, dtype=p.dtype)
             if g.shape != p.shape:
-                raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}; "
-                                 "each gradient must have the shape of its parameter")
+                raise ValueError(
+                    f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}; "
+                    "each gradient must have the shape of its parameter"
+                )
             out.append(g)
         return out
 
@@ -127,9 +128,9 @@ class Optimizer:
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if self.weight_decay:
                 if self._decoupled_decay():
-                    p -= self.lr * self.weight_decay * p      # decoupled: p <- (1 - lr wd) p
+                    p -= self.lr * self.weight_decay * p  # decoupled: p <- (1 - lr wd) p
                 else:
-                    g = g + self.weight_decay * p             # L2 penalty wd/2 |p|^2 in the loss
+                    g = g + self.weight_decay * p  # L2 penalty wd/2 |p|^2 in the loss
             self._update(i, p, g)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:  # pragma: no cover - abstract
@@ -155,18 +156,28 @@ class SGD(Optimizer):
 
     ``variant="keras"`` keeps ``lr`` inside the velocity, ``m <- momentum * m - lr * g`` and
     ``p <- p + m`` (or ``p <- p + momentum * m - lr * g`` with Nesterov), as ``tf.keras.optimizers.SGD``.
+
+    Introduced in chapter 5.
     """
 
-    def __init__(self, params: Sequence[np.ndarray], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 variant: str = "torch") -> None:
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        variant: str = "torch",
+    ) -> None:
         super().__init__(params, lr, weight_decay, variant)
-        self.momentum = _check_number("momentum", momentum, hint="Typical values are 0 (none) to 0.99.")
-        self.dampening = _check_number("dampening", dampening, 0.0, 1.0, high_inclusive=True)
+        self.momentum = non_negative_float("momentum", momentum, hint="Typical values are 0 (none) to 0.99.")
+        self.dampening = real("dampening", dampening, low=0.0, high=1.0)
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError("nesterov=True needs momentum > 0 and dampening = 0; set momentum (e.g. 0.9) "
-                             "or use nesterov=False")
+            raise ValueError(
+                "nesterov=True needs momentum > 0 and dampening = 0; set momentum (e.g. 0.9) or use nesterov=False"
+            )
         if variant == "keras" and self.dampening != 0:
             raise ValueError("Keras' SGD has no dampening; use dampening=0 with variant='keras'")
 
@@ -190,8 +201,14 @@ class SGD(Optimizer):
             p -= self.lr * (g + mu * b if self.nesterov else b)
 
     def _hyper(self) -> dict[str, Any]:
-        return {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
-                "weight_decay": self.weight_decay, "nesterov": self.nesterov, "variant": self.variant}
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+            "variant": self.variant,
+        }
 
 
 class Adagrad(Optimizer):
@@ -202,15 +219,24 @@ class Adagrad(Optimizer):
 
     ``variant="keras"`` uses ``g / sqrt(s + eps)`` as ``tf.keras.optimizers.Adagrad`` (whose
     defaults are ``initial_accumulator_value=0.1``, ``epsilon=1e-7``).
+
+    Introduced in chapter 5.
     """
 
-    def __init__(self, params: Sequence[np.ndarray], lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0, eps: float = 1e-10,
-                 variant: str = "torch") -> None:
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        variant: str = "torch",
+    ) -> None:
         super().__init__(params, lr, weight_decay, variant)
-        self.lr_decay = _check_number("lr_decay", lr_decay)
-        self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value)
-        self.eps = _check_number("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-10.")
+        self.lr_decay = non_negative_float("lr_decay", lr_decay)
+        self.initial_accumulator_value = non_negative_float("initial_accumulator_value", initial_accumulator_value)
+        self.eps = non_negative_float("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-10.")
         for i, p in enumerate(self.params):
             self.state[i]["sum"] = np.full_like(p, self.initial_accumulator_value)
 
@@ -222,9 +248,14 @@ class Adagrad(Optimizer):
         p -= clr * g / denom
 
     def _hyper(self) -> dict[str, Any]:
-        return {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
-                "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps,
-                "variant": self.variant}
+        return {
+            "lr": self.lr,
+            "lr_decay": self.lr_decay,
+            "weight_decay": self.weight_decay,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps": self.eps,
+            "variant": self.variant,
+        }
 
 
 class RMSprop(Optimizer):
@@ -237,16 +268,27 @@ class RMSprop(Optimizer):
     ``variant="keras"`` (``tf.keras.optimizers.RMSprop``, where ``alpha`` is called ``rho`` and
     defaults to 0.9): ``r = sqrt(v + eps)`` (or ``sqrt(v - a*a + eps)``) and the momentum buffer
     holds ``lr * g / r``.
+
+    Introduced in chapter 5.
     """
 
-    def __init__(self, params: Sequence[np.ndarray], lr: float = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False, variant: str = "torch") -> None:
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        variant: str = "torch",
+    ) -> None:
         super().__init__(params, lr, weight_decay, variant)
-        self.alpha = _check_number("alpha", alpha, 0.0, 1.0, high_inclusive=True,
-                                   hint="alpha is the decay of the running average of g^2, e.g. 0.99.")
-        self.eps = _check_number("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
-        self.momentum = _check_number("momentum", momentum)
+        self.alpha = real(
+            "alpha", alpha, low=0.0, high=1.0, hint="alpha is the decay of the running average of g^2, e.g. 0.99."
+        )
+        self.eps = non_negative_float("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
+        self.momentum = non_negative_float("momentum", momentum)
         self.centered = bool(centered)
         for i, p in enumerate(self.params):
             self.state[i]["square_avg"] = np.zeros_like(p)
@@ -278,8 +320,15 @@ class RMSprop(Optimizer):
         p -= step if self.variant == "keras" else self.lr * step
 
     def _hyper(self) -> dict[str, Any]:
-        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay,
-                "momentum": self.momentum, "centered": self.centered, "variant": self.variant}
+        return {
+            "lr": self.lr,
+            "alpha": self.alpha,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+            "centered": self.centered,
+            "variant": self.variant,
+        }
 
 
 class Adam(Optimizer):
@@ -292,18 +341,29 @@ class Adam(Optimizer):
     ``weight_decay`` adds ``weight_decay * p`` to the gradient (an L2 penalty, *not* AdamW).
     ``variant="keras"``: ``p <- p - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`` and
     decoupled weight decay, as ``tf.keras.optimizers.Adam``.
+
+    Introduced in chapter 5.
     """
 
-    def __init__(self, params: Sequence[np.ndarray], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, variant: str = "torch") -> None:
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        variant: str = "torch",
+    ) -> None:
         super().__init__(params, lr, weight_decay, variant)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
         hint = "Each beta is a decay rate in [0, 1), e.g. betas=(0.9, 0.999)."
-        self.betas = (_check_number("betas[0]", betas[0], 0.0, 1.0, hint=hint),
-                      _check_number("betas[1]", betas[1], 0.0, 1.0, hint=hint))
-        self.eps = _check_number("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
+        self.betas = (
+            real("betas[0]", betas[0], low=0.0, high=1.0, high_open=True, hint=hint),
+            real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True, hint=hint),
+        )
+        self.eps = non_negative_float("eps", eps, hint="eps only guards against division by zero; use e.g. 1e-8.")
         self.amsgrad = bool(amsgrad)
         for i, p in enumerate(self.params):
             self.state[i]["exp_avg"] = np.zeros_like(p)
@@ -328,8 +388,14 @@ class Adam(Optimizer):
             p -= (self.lr / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + self.eps)
 
     def _hyper(self) -> dict[str, Any]:
-        return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay,
-                "amsgrad": self.amsgrad, "variant": self.variant}
+        return {
+            "lr": self.lr,
+            "betas": self.betas,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "amsgrad": self.amsgrad,
+            "variant": self.variant,
+        }
 
 
 class AdamW(Adam):
@@ -339,11 +405,20 @@ class AdamW(Adam):
 
     ``variant="keras"`` uses Keras' Adam update (see :class:`Adam`), as ``tf.keras.optimizers.AdamW``
     (whose default ``weight_decay`` is 0.004 and ``epsilon`` 1e-7).
+
+    Introduced in chapter 5.
     """
 
-    def __init__(self, params: Sequence[np.ndarray], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, variant: str = "torch") -> None:
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        variant: str = "torch",
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, variant)
 
     def _decoupled_decay(self) -> bool:

@@ -8,12 +8,16 @@ returns that ``Axes``, so plots compose into small multiples.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+
+from course_lib.validation import positive_int
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Black is kept out of the cycle and used for reference lines.
@@ -27,8 +31,8 @@ OKABE_ITO = (
     "#F0E442",  # yellow
 )
 
-STYLE: dict[str, object] = {
-    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+STYLE: dict[str, Any] = {
+    "axes.prop_cycle": cycler(color=OKABE_ITO),
     "figure.figsize": (6.4, 4.0),
     "figure.dpi": 100,
     "savefig.dpi": 100,
@@ -47,8 +51,8 @@ STYLE: dict[str, object] = {
 
 
 def use_style() -> None:
-    """Apply the course style to Matplotlib's global ``rcParams`` (idempotent)."""
-    mpl.rcParams.update(STYLE)
+    """Apply the course style to Matplotlib's global ``rcParams`` (idempotent). Introduced in chapter 0."""
+    mpl.rcParams.update(STYLE)  # type: ignore[arg-type]  # rcParams' stubs list every key as a Literal
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -66,6 +70,8 @@ def learning_curves(
 
     ``history`` maps a label (e.g. ``"train"``, ``"validation"``) to a sequence of values, one
     per epoch; all sequences must be non-empty. Validation-like labels are drawn dashed.
+
+    Introduced in chapter 0.
     """
     if not isinstance(history, Mapping) or not history:
         raise ValueError("history must be a non-empty dict like {'train': [...], 'validation': [...]}")
@@ -96,6 +102,8 @@ def decision_boundary(
 
     ``predict`` maps an ``(M, 2)`` array to ``M`` class labels or positive-class probabilities;
     ``X`` is ``(N, 2)`` and ``y`` is ``(N,)`` with integer labels.
+
+    Introduced in chapter 2.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
@@ -122,8 +130,15 @@ def decision_boundary(
         ax.contourf(gx, gy, z, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, alpha=0.25)
     for i, c in enumerate(classes):
         m = y == c
-        ax.scatter(X[m, 0], X[m, 1], s=12, color=OKABE_ITO[i % len(OKABE_ITO)],
-                   edgecolor="white", linewidth=0.3, label=f"class {c}")
+        ax.scatter(
+            X[m, 0],
+            X[m, 1],
+            s=12,
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            edgecolor="white",
+            linewidth=0.3,
+            label=f"class {c}",
+        )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     if title:
@@ -133,17 +148,16 @@ def decision_boundary(
 
 
 def small_multiples(
-    n: int, ncols: int = 3, panel_size: tuple[float, float] = (3.2, 2.6), **subplot_kw: object
+    n: int, ncols: int = 3, panel_size: tuple[float, float] = (3.2, 2.6), **subplot_kw: Any
 ) -> tuple[plt.Figure, list[Axes]]:
-    """A figure with ``n`` panels in a grid of ``ncols`` columns; unused panels are hidden."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int (number of panels), got {n!r}")
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    """A figure with ``n`` panels in a grid of ``ncols`` columns; unused panels are hidden. Introduced in chapter 2."""
+    n = positive_int("n", n, hint="It is the number of panels.")
+    ncols = positive_int("ncols", ncols)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                             squeeze=False, **subplot_kw)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False, **subplot_kw
+    )
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.set_visible(False)

@@ -19,39 +19,27 @@ function                 PyTorch                                     Keras
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
+
+from course_lib.validation import non_negative_float, non_negative_int, positive_float, positive_int
+
+_STEPS = "It is a number of optimizer steps."
+
+
+def _step_number(t: Any) -> int:
+    return non_negative_int("t", t, hint="t is the step number, 0 at the first step.")
+
 
 __all__ = ["step_decay", "cosine", "linear_warmup", "warmup_cosine", "exponential_ramp"]
 
 
-def _step(t: Any) -> int:
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral):
-        raise ValueError(f"t must be a non-negative integer step number, got {t!r}")
-    t = int(t)
-    if t < 0:
-        raise ValueError(f"t must be a non-negative integer step number, got {t}")
-    return t
-
-
-def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or value < 0 or (value == 0 and not allow_zero):
-        need = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {need}, got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer number of steps, got {value!r}")
-    return value
-
-
 def step_decay(t: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
-    """Multiply ``lr0`` by ``gamma`` every ``step_size`` steps: ``lr0 * gamma ** (t // step_size)``."""
-    t, lr0, step_size = _step(t), _positive("lr0", lr0), _count("step_size", step_size)
-    gamma = _positive("gamma", gamma)
+    """Multiply ``lr0`` by ``gamma`` every ``step_size`` steps: ``lr0 * gamma ** (t // step_size)``.
+
+    Introduced in chapter 5.
+    """
+    t, lr0, step_size = _step_number(t), positive_float("lr0", lr0), positive_int("step_size", step_size, hint=_STEPS)
+    gamma = positive_float("gamma", gamma)
     return lr0 * gamma ** (t // step_size)
 
 
@@ -59,9 +47,11 @@ def cosine(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) -> float:
     """Half a cosine from ``lr0`` at ``t = 0`` down to ``lr_min`` at ``t = total_steps`` (then flat).
 
     ``lr_min + (lr0 - lr_min) * (1 + cos(pi * t / total_steps)) / 2`` (Loshchilov & Hutter, SGDR).
+
+    Introduced in chapter 5.
     """
-    t, lr0, total = _step(t), _positive("lr0", lr0), _count("total_steps", total_steps)
-    lr_min = _positive("lr_min", lr_min, allow_zero=True)
+    t, lr0, total = _step_number(t), positive_float("lr0", lr0), positive_int("total_steps", total_steps, hint=_STEPS)
+    lr_min = non_negative_float("lr_min", lr_min)
     if lr_min > lr0:
         raise ValueError(f"lr_min ({lr_min}) must not exceed lr0 ({lr0})")
     t = min(t, total)
@@ -69,17 +59,27 @@ def cosine(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) -> float:
 
 
 def linear_warmup(t: int, lr0: float, warmup_steps: int, start_factor: float = 0.0) -> float:
-    """Grow linearly from ``start_factor * lr0`` at ``t = 0`` to ``lr0`` at ``t = warmup_steps``, then stay."""
-    t, lr0, w = _step(t), _positive("lr0", lr0), _count("warmup_steps", warmup_steps)
-    start_factor = _positive("start_factor", start_factor, allow_zero=True)
+    """Grow linearly from ``start_factor * lr0`` at ``t = 0`` to ``lr0`` at ``t = warmup_steps``, then stay.
+
+    Introduced in chapter 5.
+    """
+    t, lr0, w = _step_number(t), positive_float("lr0", lr0), positive_int("warmup_steps", warmup_steps, hint=_STEPS)
+    start_factor = non_negative_float("start_factor", start_factor)
     if start_factor > 1:
         raise ValueError(f"start_factor must be in [0, 1] (a fraction of lr0), got {start_factor}")
     return lr0 * (start_factor + (1 - start_factor) * min(t, w) / w)
 
 
 def warmup_cosine(t: int, lr0: float, warmup_steps: int, total_steps: int, lr_min: float = 0.0) -> float:
-    """Linear warm-up from 0 to ``lr0`` over ``warmup_steps``, then a cosine down to ``lr_min`` at ``total_steps``."""
-    t, w, total = _step(t), _count("warmup_steps", warmup_steps), _count("total_steps", total_steps)
+    """Linear warm-up from 0 to ``lr0`` over ``warmup_steps``, then a cosine down to ``lr_min`` at ``total_steps``.
+
+    Introduced in chapter 5.
+    """
+    t, w, total = (
+        _step_number(t),
+        positive_int("warmup_steps", warmup_steps, hint=_STEPS),
+        positive_int("total_steps", total_steps, hint=_STEPS),
+    )
     if total <= w:
         raise ValueError(f"total_steps ({total}) must be larger than warmup_steps ({w})")
     if t < w:
@@ -89,9 +89,12 @@ def warmup_cosine(t: int, lr0: float, warmup_steps: int, total_steps: int, lr_mi
 
 def exponential_ramp(t: int, lr_start: float, lr_end: float, num_steps: int) -> float:
     """The learning-rate range test's ramp: ``lr_start`` at ``t = 0`` to ``lr_end`` at ``t = num_steps - 1``,
-    evenly spaced on a log scale (Smith, 2017)."""
-    t, n = _step(t), _count("num_steps", num_steps)
-    lr_start, lr_end = _positive("lr_start", lr_start), _positive("lr_end", lr_end)
+    evenly spaced on a log scale (Smith, 2017).
+
+    Introduced in chapter 5.
+    """
+    t, n = _step_number(t), positive_int("num_steps", num_steps, hint=_STEPS)
+    lr_start, lr_end = positive_float("lr_start", lr_start), positive_float("lr_end", lr_end)
     if n < 2:
         raise ValueError("num_steps must be at least 2 for a ramp")
     return lr_start * (lr_end / lr_start) ** (min(t, n - 1) / (n - 1))

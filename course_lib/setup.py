@@ -20,13 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib import REPOSITORY_URL
+from course_lib.validation import integer
 
 FRAMEWORKS = ("torch", "tensorflow")
 
 
 @dataclass(frozen=True)
 class SetupInfo:
-    """What :func:`setup` did: the seed, the device and the framework versions it found."""
+    """What :func:`setup` did: the seed, the device and the framework versions it found.
+
+    Introduced in chapter 0. ``device`` is ``"cuda"`` or ``"cpu"`` (:func:`pick_device`): pass it to
+    PyTorch, ``model.to(info.device)``, ``torch.zeros(3, device=info.device)``, so that a chapter
+    runs on Colab's GPU unchanged. ``versions`` maps each framework found to its version.
+    """
 
     seed: int
     device: str
@@ -38,7 +44,7 @@ class SetupInfo:
 
 
 def running_on_colab() -> bool:
-    """True inside Google Colab (its ``google.colab`` package is importable there only)."""
+    """True inside Google Colab (its ``google.colab`` package is importable there only). Introduced in chapter 0."""
     return "google.colab" in sys.modules or importlib.util.find_spec("google.colab") is not None
 
 
@@ -46,6 +52,8 @@ def colab_install_command(repository_url: str = REPOSITORY_URL) -> list[str]:
     """The pip command that installs ``course_lib`` from the repository on Colab.
 
     ``course_lib`` declares no torch/TensorFlow dependency, so Colab's CUDA builds stay.
+
+    Introduced in chapter 0.
     """
     if not repository_url.startswith(("https://", "git+")):
         raise ValueError(
@@ -57,8 +65,18 @@ def colab_install_command(repository_url: str = REPOSITORY_URL) -> list[str]:
 
 
 @contextlib.contextmanager
-def _stderr_to_devnull() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines bypass Python."""
+def stderr_to_devnull() -> Iterator[None]:
+    """Send file descriptor 2 (stderr) to ``/dev/null`` for the duration of a ``with`` block.
+
+    Introduced in chapter 0; used around ``import tensorflow`` and, in chapter 4, around a
+    TensorFlow call whose C++ runtime prints start-up lines. Those lines are written by C++
+    straight to file descriptor 2, bypassing Python's ``sys.stderr``, so ``contextlib.redirect_stderr``
+    cannot catch them. Wrap only the noisy call: everything it writes to stderr (a real error
+    message included) is lost, while an exception it raises still propagates as usual::
+
+        with stderr_to_devnull():
+            import tensorflow as tf
+    """
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -72,25 +90,30 @@ def _stderr_to_devnull() -> Iterator[None]:
 
 
 def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ and absl start-up messages (call before importing TF)."""
+    """Silence TensorFlow's start-up noise, and only that (call before importing TF).
+
+    Introduced in chapter 0. Sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless already set) to hide the
+    C++ runtime's INFO and WARNING lines (oneDNN, CPU instructions, CUDA probing) and lowers
+    absl's logger, which TensorFlow uses for its start-up messages, to ERROR. Python warnings
+    are left alone: a warning raised by Keras or TensorFlow (or your own code) while a chapter
+    runs is still shown, as it should be. :func:`seed_everything` also imports TensorFlow under
+    :func:`stderr_to_devnull` and ignores warnings *during that import only*.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide INFO and WARNING from C++
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="keras")
-    warnings.filterwarnings("ignore", module="tensorflow")
 
 
 def seed_everything(seed: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict[str, str]:
     """Seed Python, NumPy and the requested frameworks; turn on deterministic kernels.
 
     Returns ``{framework: version}`` for each framework that is installed.
+
+    Introduced in chapter 0.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    seed = integer("seed", seed, minimum=0, maximum=2**32 - 1, hint="NumPy accepts seeds below 2**32.")
     unknown = set(frameworks) - set(FRAMEWORKS)
     if unknown:
         raise ValueError(f"unknown frameworks {sorted(unknown)}; choose from {FRAMEWORKS}")
-    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
@@ -105,10 +128,12 @@ def seed_everything(seed: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict
         versions["torch"] = torch.__version__
     if "tensorflow" in frameworks and importlib.util.find_spec("tensorflow") is not None:
         quiet_tensorflow()
-        with _stderr_to_devnull():  # only the import: errors after it are shown as usual
+        # Only the import is silenced: its C++ lines and import-time warnings. Errors and
+        # warnings after it are shown as usual.
+        with stderr_to_devnull(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             import tensorflow as tf
 
-        tf.get_logger().setLevel("ERROR")
         tf.keras.utils.set_random_seed(seed)  # Python, NumPy and TF in one call
         tf.config.experimental.enable_op_determinism()
         versions["tensorflow"] = tf.__version__
@@ -116,7 +141,11 @@ def seed_everything(seed: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict
 
 
 def pick_device() -> str:
-    """``"cuda"`` when PyTorch sees a GPU, else ``"cpu"`` (also when torch is not installed)."""
+    """``"cuda"`` when PyTorch sees a GPU, else ``"cpu"`` (also when torch is not installed).
+
+    Introduced in chapter 0. The string works as ``torch.device(pick_device())`` and
+    ``tensor.to(...)``; TensorFlow places operations on a visible GPU by itself.
+    """
     if importlib.util.find_spec("torch") is None:
         return "cpu"
     import torch
@@ -148,6 +177,8 @@ def setup(seed: int = 0, frameworks: tuple[str, ...] = FRAMEWORKS, style: bool =
     TensorFlow in a chapter that does not use it.
 
     Returns a :class:`SetupInfo`; its ``device`` is a string usable as ``torch.device(info.device)``.
+
+    Introduced in chapter 0.
     """
     if isinstance(frameworks, str):
         raise ValueError(f"frameworks must be a tuple such as ('torch',), not the string {frameworks!r}")

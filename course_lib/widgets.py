@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
-from matplotlib.axes import Axes
 
 from course_lib.plotting import small_multiples
 
@@ -42,15 +41,23 @@ def _validate(plot: PlotFn, controls: Mapping[str, Sequence[Any]], defaults: Map
     return chosen
 
 
-def sweep(plot: PlotFn, controls: Mapping[str, Sequence[Any]], vary: str,
-          defaults: Mapping[str, Any] | None = None, ncols: int = 3,
-          panel_size: tuple[float, float] = (3.2, 2.6), title: str | None = None,
-          keep_titles: bool = False) -> plt.Figure:
+def sweep(
+    plot: PlotFn,
+    controls: Mapping[str, Sequence[Any]],
+    vary: str,
+    defaults: Mapping[str, Any] | None = None,
+    ncols: int = 3,
+    panel_size: tuple[float, float] = (3.2, 2.6),
+    title: str | None = None,
+    keep_titles: bool = False,
+) -> plt.Figure:
     """Small multiples: ``plot`` once per value of control ``vary``, others at their defaults.
 
     Each panel is titled ``"vary = value"``; with ``keep_titles=True`` a title that ``plot`` set
     itself (e.g. one that reports a final value; it should then name the value too) is kept, and
     only panels without one get ``"vary = value"``.
+
+    Introduced in chapter 2.
     """
     chosen = _validate(plot, controls, defaults or {})
     if vary not in controls:
@@ -66,13 +73,18 @@ def sweep(plot: PlotFn, controls: Mapping[str, Sequence[Any]], vary: str,
     return fig
 
 
-def make_widget(plot: PlotFn, controls: Mapping[str, Sequence[Any]],
-                defaults: Mapping[str, Any] | None = None,
-                figsize: tuple[float, float] = (6.4, 4.0)) -> Any:
+def make_widget(
+    plot: PlotFn,
+    controls: Mapping[str, Sequence[Any]],
+    defaults: Mapping[str, Any] | None = None,
+    figsize: tuple[float, float] = (6.4, 4.0),
+) -> Any:
     """The live widget for ``plot(ax, **params)``: one control per entry of ``controls``
     (numbers become a slider, anything else a dropdown) above the redrawn picture.
 
     Returns an ``ipywidgets.VBox`` (not yet displayed).
+
+    Introduced in chapter 0.
     """
     import ipywidgets as w
 
@@ -81,8 +93,9 @@ def make_widget(plot: PlotFn, controls: Mapping[str, Sequence[Any]],
     for name, values in controls.items():
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         if numeric:
-            inputs[name] = w.SelectionSlider(options=list(values), value=chosen[name], description=name,
-                                             continuous_update=False)
+            inputs[name] = w.SelectionSlider(
+                options=list(values), value=chosen[name], description=name, continuous_update=False
+            )
         else:
             inputs[name] = w.Dropdown(options=list(values), value=chosen[name], description=name)
 
@@ -95,13 +108,21 @@ def make_widget(plot: PlotFn, controls: Mapping[str, Sequence[Any]],
     return w.VBox([w.HBox(list(inputs.values())), out])
 
 
-def explore(plot: PlotFn, controls: Mapping[str, Sequence[Any]], vary: str | None = None,
-            defaults: Mapping[str, Any] | None = None, figsize: tuple[float, float] = (6.4, 4.0),
-            static: bool = True, **sweep_kw: Any) -> None:
+def explore(
+    plot: PlotFn,
+    controls: Mapping[str, Sequence[Any]],
+    vary: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    figsize: tuple[float, float] = (6.4, 4.0),
+    static: bool = True,
+    **sweep_kw: Any,
+) -> None:
     """Display the live widget for ``plot(ax, **params)`` and, if ``static``, its small multiples.
 
     ``vary`` names the control swept in the static figure (default: the first control);
     ``sweep_kw`` goes to :func:`sweep` (``ncols``, ``panel_size``, ``title``, ``keep_titles``).
+
+    Introduced in chapter 0.
     """
     from IPython.display import display
 

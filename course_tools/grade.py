@@ -86,7 +86,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_lib.release import toc_notebooks  # the one import from the release tooling
+from course_tools.toc import toc_notebooks  # the one import from the release tooling
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted yet"  # as course_lib.exercises

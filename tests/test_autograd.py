@@ -30,9 +30,16 @@ def _apply(op, a, b=None, lib="value"):
         return a**2
     if op == "inv_sqrt":
         return a**-0.5
-    return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
-            "radd": lambda: 1.5 + a, "rsub": lambda: 2.0 - a, "rmul": lambda: -3.0 * a,
-            "rdiv": lambda: 2.0 / a}[op]()
+    return {
+        "add": lambda: a + b,
+        "sub": lambda: a - b,
+        "mul": lambda: a * b,
+        "div": lambda: a / b,
+        "radd": lambda: 1.5 + a,
+        "rsub": lambda: 2.0 - a,
+        "rmul": lambda: -3.0 * a,
+        "rdiv": lambda: 2.0 / a,
+    }[op]()
 
 
 def _random_graph(seed, n_inputs=4, n_ops=25):
@@ -49,14 +56,14 @@ def _random_graph(seed, n_inputs=4, n_ops=25):
         op = rng.choice(ops)
         nodes_v.append(_apply(op, a_v, b_v))
         nodes_t.append(_apply(op, a_t, b_t))
-    out_v = sum(nodes_v[-5:], Value(0.0))     # several outputs summed, so most of the graph matters
+    out_v = sum(nodes_v[-5:], Value(0.0))  # several outputs summed, so most of the graph matters
     out_t = sum(nodes_t[-5:])
     return vals, tens, out_v, out_t
 
 
 def _valid(op, a, b):
     """Keep the random graph well defined and away from kinks and overflow."""
-    if abs(a) > 30 or abs(b) > 30:   # squash large values back instead of letting them blow up
+    if abs(a) > 30 or abs(b) > 30:  # squash large values back instead of letting them blow up
         return op == "tanh"
     if op == "log" or op == "inv_sqrt":
         return a > 1e-2
@@ -82,7 +89,7 @@ def test_random_graphs_match_torch(seed):
         want = 0.0 if t.grad is None else t.grad.item()
         assert math.isclose(v.grad, want, rel_tol=1e-10, abs_tol=1e-10), (seed, v.grad, want)
         nonzero += want != 0.0
-    assert nonzero >= 1   # the comparison is not vacuous
+    assert nonzero >= 1  # the comparison is not vacuous
 
 
 def test_random_graphs_are_not_trivial():
@@ -132,7 +139,7 @@ def test_deep_chain_has_no_recursion_limit():
     y = x
     for _ in range(20_000):
         y = (y * 1.0001).tanh() + 0.0
-    y.backward()   # a recursive topological sort would raise RecursionError here
+    y.backward()  # a recursive topological sort would raise RecursionError here
     assert math.isfinite(x.grad) and x.grad != 0.0
     assert len(y.topological_order()) > 40_000
 
@@ -151,7 +158,7 @@ def test_gradients_accumulate_like_torch():
     a = Value(3.0)
     (a * a).backward()
     (a * a).backward()
-    assert a.grad == 12.0   # 6 + 6: reset grads between passes (zero_grad)
+    assert a.grad == 12.0  # 6 + 6: reset grads between passes (zero_grad)
 
 
 @pytest.mark.parametrize("bad", ["1.0", None, [1.0], True, np.array([1.0, 2.0]), 1 + 2j])

@@ -7,25 +7,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
+
+from course_tools import toc
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
 def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = []
-
-    def walk(entries):
-        for e in entries:
-            if "file" in e:
-                files.append(e["file"])
-            walk(e.get("sections", []))
-            walk(e.get("chapters", []))
-
-    walk(toc.get("parts", []))
-    return files
+    """Every page of _toc.yml after the root page, without its suffix ("chapters/00_how_to_use"), in book order."""
+    return [p.with_suffix("").as_posix() for p in toc.toc_files(ROOT)[1:]]
 
 
 def test_toc_and_chapters_folder_list_the_same_notebooks():
@@ -68,8 +59,9 @@ def test_notebook_follows_the_template(path):
 
 
 def test_repository_url_is_in_sync():
-    out = subprocess.run([sys.executable, "scripts/sync_repo_url.py", "--check"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "scripts/sync_repo_url.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 

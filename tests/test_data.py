@@ -37,7 +37,7 @@ def test_splits_are_fixed_and_disjoint():
 def test_digits_shapes_and_range():
     s = data.load_digits()
     _check(s, (64,), 1797)
-    assert 0 <= s.X_train.min() and s.X_train.max() <= 1
+    assert s.X_train.min() >= 0 and s.X_train.max() <= 1
     assert data.load_digits(images=True).X_train.shape[1:] == (8, 8)
 
 
@@ -63,7 +63,9 @@ def test_sequences_continue_the_sine():
     assert np.all(np.abs(s.X_train) <= 1.0 + 1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [{"val_fraction": 0}, {"test_fraction": 1.2}, {"val_fraction": 0.5, "test_fraction": 0.5}])
+@pytest.mark.parametrize(
+    "kwargs", [{"val_fraction": 0}, {"test_fraction": 1.2}, {"val_fraction": 0.5, "test_fraction": 0.5}]
+)
 def test_split_bad_fractions(kwargs):
     with pytest.raises(ValueError, match="fraction"):
         data.split(np.zeros((20, 2)), np.arange(20) % 2, **kwargs)
@@ -74,13 +76,16 @@ def test_split_mismatched_rows():
         data.split(np.zeros((20, 2)), np.zeros(19))
 
 
-@pytest.mark.parametrize("call", [
-    lambda: data.load_moons(n_samples=3),
-    lambda: data.load_moons(noise=-1),
-    lambda: data.make_regression(n_features=0),
-    lambda: data.make_sequences(length=1),
-    lambda: data.make_sequences(n_series=2.5),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: data.load_moons(n_samples=3),
+        lambda: data.load_moons(noise=-1),
+        lambda: data.make_regression(n_features=0),
+        lambda: data.make_sequences(length=1),
+        lambda: data.make_sequences(n_series=2.5),
+    ],
+)
 def test_bad_arguments(call):
     with pytest.raises(ValueError):
         call()

@@ -120,10 +120,7 @@ def test_corrupted_cache_is_replaced(server, tmp_path, capsys):
     assert "corrupted" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"sha256": "abc"}, "64 hexadecimal"),
-    ({"url": "ftp://x/y"}, "http"),
-])
+@pytest.mark.parametrize("kwargs, match", [({"sha256": "abc"}, "64 hexadecimal"), ({"url": "ftp://x/y"}, "http")])
 def test_bad_arguments(tmp_path, kwargs, match):
     args = {"url": "http://127.0.0.1/x", "sha256": SHA, "dest": tmp_path / "x"} | kwargs
     with pytest.raises(ValueError, match=match):
@@ -137,8 +134,12 @@ def _idx(arr):
 
 def _serve_fake_mnist(server, monkeypatch, n_train=60_000, n_test=10_000):
     rng = np.random.default_rng(0)
-    arrays = [rng.integers(0, 256, (n_train, 28, 28)), rng.integers(0, 10, n_train),
-              rng.integers(0, 256, (n_test, 28, 28)), rng.integers(0, 10, n_test)]
+    arrays = [
+        rng.integers(0, 256, (n_train, 28, 28)),
+        rng.integers(0, 10, n_train),
+        rng.integers(0, 256, (n_test, 28, 28)),
+        rng.integers(0, 10, n_test),
+    ]
     remote = []
     for i, arr in enumerate(arrays):
         body = _idx(arr)

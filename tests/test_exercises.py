@@ -30,18 +30,21 @@ def _loop(x):
         pass
 
 
-@pytest.mark.parametrize("answer, status, fragment", [
-    (..., ex.NOT_ATTEMPTED, "replace the `...`"),
-    (_stub, ex.NOT_ATTEMPTED, "NotImplementedError"),
-    (None, ex.NOT_ATTEMPTED, "define the function"),
-    (42, ex.FAILED, "expected a function"),
-    (lambda x: 3 * x, ex.FAILED, "got 9, expected 6"),
-    (lambda x: None, ex.FAILED, "forget to `return`"),
-    (lambda x: 1 / 0, ex.FAILED, "ZeroDivisionError"),
-    (lambda x: "two", ex.FAILED, "should be numeric"),
-    (lambda x: x * math.nan, ex.FAILED, "NaN"),
-    (lambda x: __import__("sys").exit(1), ex.FAILED, "SystemExit"),
-])
+@pytest.mark.parametrize(
+    "answer, status, fragment",
+    [
+        (..., ex.NOT_ATTEMPTED, "replace the `...`"),
+        (_stub, ex.NOT_ATTEMPTED, "NotImplementedError"),
+        (None, ex.NOT_ATTEMPTED, "define the function"),
+        (42, ex.FAILED, "expected a function"),
+        (lambda x: 3 * x, ex.FAILED, "got 9, expected 6"),
+        (lambda x: None, ex.FAILED, "forget to `return`"),
+        (lambda x: 1 / 0, ex.FAILED, "ZeroDivisionError"),
+        (lambda x: "two", ex.FAILED, "should be numeric"),
+        (lambda x: x * math.nan, ex.FAILED, "NaN"),
+        (lambda x: __import__("sys").exit(1), ex.FAILED, "SystemExit"),
+    ],
+)
 def test_broken_answers_never_raise(answer, status, fragment):
     r = check("ch00.double", answer)
     assert r.status == status

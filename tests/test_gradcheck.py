@@ -48,7 +48,7 @@ def test_sign_error_is_caught_and_located():
     report = gradcheck(_loss, PARAMS, _grads(PARAMS, sign=-1.0))
     assert not report.passed
     assert report.failed == ["W"]
-    assert report.errors["W"] == pytest.approx(2.0, rel=1e-3)   # |a - (-a)| / |a| = 2
+    assert report.errors["W"] == pytest.approx(2.0, rel=1e-3)  # |a - (-a)| / |a| = 2
     assert "WRONG" in str(report) and "FAILED" in str(report)
 
 
@@ -75,14 +75,17 @@ def test_report_type():
     assert isinstance(gradcheck(_loss, PARAMS, _grads(PARAMS)), GradcheckReport)
 
 
-@pytest.mark.parametrize("params, analytic, match", [
-    ({}, {}, "non-empty"),
-    ([1.0], {"x": np.zeros(1)}, "non-empty dict"),
-    ({"x": np.zeros(2, dtype=np.float32)}, {"x": np.zeros(2)}, "float64"),
-    ({"x": np.zeros(2)}, {"y": np.zeros(2)}, "same names"),
-    ({"x": np.zeros(2)}, {"x": np.zeros(3)}, "shape"),
-    ({"x": np.array([np.nan, 1.0])}, {"x": np.zeros(2)}, "NaN"),
-])
+@pytest.mark.parametrize(
+    "params, analytic, match",
+    [
+        ({}, {}, "non-empty"),
+        ([1.0], {"x": np.zeros(1)}, "non-empty dict"),
+        ({"x": np.zeros(2, dtype=np.float32)}, {"x": np.zeros(2)}, "float64"),
+        ({"x": np.zeros(2)}, {"y": np.zeros(2)}, "same names"),
+        ({"x": np.zeros(2)}, {"x": np.zeros(3)}, "shape"),
+        ({"x": np.array([np.nan, 1.0])}, {"x": np.zeros(2)}, "NaN"),
+    ],
+)
 def test_bad_input_raises_value_error(params, analytic, match):
     with pytest.raises(ValueError, match=match):
         gradcheck(lambda p: 0.0, params, analytic)

@@ -5,25 +5,25 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras
 import numpy as np
 import pytest
 import torch
 
-import keras
 from course_lib import init
 
-FAN_IN, FAN_OUT = 300, 500   # 150,000 samples: sample std within ~0.5 % of the target
+FAN_IN, FAN_OUT = 300, 500  # 150,000 samples: sample std within ~0.5 % of the target
 
 
 def _torch(fn, **kw):
     torch.manual_seed(0)
-    w = torch.empty(FAN_OUT, FAN_IN, dtype=torch.float64)   # nn.Linear layout (out, in)
+    w = torch.empty(FAN_OUT, FAN_IN, dtype=torch.float64)  # nn.Linear layout (out, in)
     fn(w, **kw)
-    return w.numpy().T                                        # -> (in, out)
+    return w.numpy().T  # -> (in, out)
 
 
 def _keras(initializer):
-    return np.asarray(initializer(shape=(FAN_IN, FAN_OUT)), dtype=np.float64)   # Dense kernel (in, out)
+    return np.asarray(initializer(shape=(FAN_IN, FAN_OUT)), dtype=np.float64)  # Dense kernel (in, out)
 
 
 def _assert_same_distribution(ours, *refs, std, bound=None, uniform=False):
@@ -58,11 +58,14 @@ def test_xavier_uniform_matches_torch_and_keras(gain):
 
 def test_xavier_normal_matches_torch_plain_and_keras_truncated():
     std = math.sqrt(2 / (FAN_IN + FAN_OUT))
-    _assert_same_distribution(init.xavier_normal(FAN_IN, FAN_OUT, rng=0),
-                              _torch(torch.nn.init.xavier_normal_), std=std)
+    _assert_same_distribution(init.xavier_normal(FAN_IN, FAN_OUT, rng=0), _torch(torch.nn.init.xavier_normal_), std=std)
     bound = 2 * std / init.TRUNCATED_STD
-    _assert_same_distribution(init.xavier_normal(FAN_IN, FAN_OUT, rng=0, truncated=True),
-                              _keras(keras.initializers.GlorotNormal(seed=0)), std=std, bound=bound)
+    _assert_same_distribution(
+        init.xavier_normal(FAN_IN, FAN_OUT, rng=0, truncated=True),
+        _keras(keras.initializers.GlorotNormal(seed=0)),
+        std=std,
+        bound=bound,
+    )
     # torch's plain normal goes beyond the truncation bound; Keras's does not
     assert np.abs(_torch(torch.nn.init.xavier_normal_)).max() > bound
 
@@ -74,20 +77,27 @@ def test_he_uniform_matches_torch_and_keras(mode):
     refs = [_torch(torch.nn.init.kaiming_uniform_, mode=mode, nonlinearity="relu")]
     if mode == "fan_in":
         refs.append(_keras(keras.initializers.HeUniform(seed=0)))
-    _assert_same_distribution(init.he_uniform(FAN_IN, FAN_OUT, mode=mode, rng=0), *refs,
-                              std=math.sqrt(2 / fan), bound=bound, uniform=True)
+    _assert_same_distribution(
+        init.he_uniform(FAN_IN, FAN_OUT, mode=mode, rng=0), *refs, std=math.sqrt(2 / fan), bound=bound, uniform=True
+    )
 
 
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
 def test_he_normal_matches_torch_plain_and_keras_truncated(mode):
     fan = FAN_IN if mode == "fan_in" else FAN_OUT
     std = math.sqrt(2 / fan)
-    _assert_same_distribution(init.he_normal(FAN_IN, FAN_OUT, mode=mode, rng=0),
-                              _torch(torch.nn.init.kaiming_normal_, mode=mode, nonlinearity="relu"), std=std)
+    _assert_same_distribution(
+        init.he_normal(FAN_IN, FAN_OUT, mode=mode, rng=0),
+        _torch(torch.nn.init.kaiming_normal_, mode=mode, nonlinearity="relu"),
+        std=std,
+    )
     if mode == "fan_in":
-        _assert_same_distribution(init.he_normal(FAN_IN, FAN_OUT, rng=0, truncated=True),
-                                  _keras(keras.initializers.HeNormal(seed=0)), std=std,
-                                  bound=2 * std / init.TRUNCATED_STD)
+        _assert_same_distribution(
+            init.he_normal(FAN_IN, FAN_OUT, rng=0, truncated=True),
+            _keras(keras.initializers.HeNormal(seed=0)),
+            std=std,
+            bound=2 * std / init.TRUNCATED_STD,
+        )
 
 
 def test_calculate_gain_matches_torch():

@@ -4,12 +4,12 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 import torch
 
-import keras
 from course_lib import layers
 
 RTOL = 1e-6
@@ -35,11 +35,19 @@ CASES = [
     ("sigmoid", {}, torch.sigmoid, tf.math.sigmoid),
     ("tanh", {}, torch.tanh, tf.math.tanh),
     ("relu", {}, torch.relu, tf.nn.relu),
-    ("leaky_relu", {"negative_slope": 0.1}, lambda t: torch.nn.functional.leaky_relu(t, 0.1),
-     lambda v: tf.nn.leaky_relu(v, alpha=0.1)),
+    (
+        "leaky_relu",
+        {"negative_slope": 0.1},
+        lambda t: torch.nn.functional.leaky_relu(t, 0.1),
+        lambda v: tf.nn.leaky_relu(v, alpha=0.1),
+    ),
     ("gelu", {}, torch.nn.functional.gelu, lambda v: keras.activations.gelu(v, approximate=False)),
-    ("gelu", {"approximate": "tanh"}, lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
-     lambda v: keras.activations.gelu(v, approximate=True)),
+    (
+        "gelu",
+        {"approximate": "tanh"},
+        lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
+        lambda v: keras.activations.gelu(v, approximate=True),
+    ),
 ]
 
 
@@ -81,9 +89,9 @@ def test_dropout_train_statistics_match_torch_and_keras():
     keras_out = keras.layers.Dropout(rate, seed=0)(x, training=True).numpy()
     for out in (ours, torch_out, keras_out):
         kept = out[out != 0]
-        np.testing.assert_allclose(kept, 1 / (1 - rate), rtol=1e-6)   # survivors scaled up
-        assert abs((out == 0).mean() - rate) < 0.01                     # about `rate` dropped
-        assert abs(out.mean() - 1.0) < 0.02                             # expectation preserved
+        np.testing.assert_allclose(kept, 1 / (1 - rate), rtol=1e-6)  # survivors scaled up
+        assert abs((out == 0).mean() - rate) < 0.01  # about `rate` dropped
+        assert abs(out.mean() - 1.0) < 0.02  # expectation preserved
 
 
 def test_dropout_eval_is_identity_like_torch_and_keras():

@@ -82,14 +82,16 @@ def test_regression_losses_match_keras(ours, ours_grad, torch_fn, keras_fn, kw, 
 # Binary cross-entropy on probabilities: PyTorch clamps log at -100, Keras clips p at 1e-7
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("with_weight", [False, True])
 def test_bce_matches_torch_including_p_0_and_1(reduction, with_weight):
     p = np.array([[0.0, 1.0, 0.3], [1.0, 0.0, 0.999], [0.5, 1e-9, 0.02]])
     t = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.2, 1.0, 0.0]])  # incl. a soft target
     w = rng.uniform(0.5, 2.0, size=p.shape) if with_weight else None
-    value, grad = torch_value_grad(F.binary_cross_entropy, p, t64(t),
-                                   weight=None if w is None else t64(w), reduction=reduction)
+    value, grad = torch_value_grad(
+        F.binary_cross_entropy, p, t64(t), weight=None if w is None else t64(w), reduction=reduction
+    )
     np.testing.assert_allclose(L.binary_cross_entropy(p, t, w, reduction), value, rtol=RTOL, atol=ATOL)
     # rtol 1e-8: PyTorch's 1e-12 floor in the gradient's denominator is a float32 constant
     np.testing.assert_allclose(L.binary_cross_entropy_grad(p, t, w, reduction), grad, rtol=1e-8)
@@ -128,8 +130,13 @@ TARGETS = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.3]])
 def test_bce_with_logits_matches_torch(reduction, pos_weight, with_weight):
     w = rng.uniform(0.5, 2.0, size=LOGITS.shape) if with_weight else None
     value, grad = torch_value_grad(
-        F.binary_cross_entropy_with_logits, LOGITS, t64(TARGETS), weight=None if w is None else t64(w),
-        reduction=reduction, pos_weight=None if pos_weight is None else t64(pos_weight))
+        F.binary_cross_entropy_with_logits,
+        LOGITS,
+        t64(TARGETS),
+        weight=None if w is None else t64(w),
+        reduction=reduction,
+        pos_weight=None if pos_weight is None else t64(pos_weight),
+    )
     ours = L.binary_cross_entropy_with_logits(LOGITS, TARGETS, w, reduction, pos_weight)
     ours_grad = L.binary_cross_entropy_with_logits_grad(LOGITS, TARGETS, w, reduction, pos_weight)
     assert np.all(np.isfinite(ours)) and np.all(np.isfinite(ours_grad))
@@ -150,8 +157,9 @@ def test_bce_with_logits_matches_keras_extreme_and_batch_of_one():
 # Cross-entropy on logits with class indices
 # ----------------------------------------------------------------------------------------------
 
-CE_LOGITS = np.array([[1e4, -1e4, 0.0, 2.0], [0.1, 0.2, -0.3, 0.0], [-1e4, 5.0, 1e4, 1e4],
-                      [3.0, -2.0, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0]])
+CE_LOGITS = np.array(
+    [[1e4, -1e4, 0.0, 2.0], [0.1, 0.2, -0.3, 0.0], [-1e4, 5.0, 1e4, 1e4], [3.0, -2.0, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0]]
+)
 CE_TARGETS = np.array([1, 2, 0, 3, 3])
 
 
@@ -161,9 +169,14 @@ CE_TARGETS = np.array([1, 2, 0, 3, 3])
 @pytest.mark.parametrize("n", [1, 5])  # a batch of one (an extreme row) and the full batch
 def test_cross_entropy_matches_torch(reduction, weight, label_smoothing, n):
     z, y = CE_LOGITS[:n], CE_TARGETS[:n]
-    value, grad = torch_value_grad(F.cross_entropy, z, torch.tensor(y),
-                                   weight=None if weight is None else t64(weight),
-                                   reduction=reduction, label_smoothing=label_smoothing)
+    value, grad = torch_value_grad(
+        F.cross_entropy,
+        z,
+        torch.tensor(y),
+        weight=None if weight is None else t64(weight),
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
     ours = L.cross_entropy(z, y, weight, reduction, label_smoothing)
     ours_grad = L.cross_entropy_grad(z, y, weight, reduction, label_smoothing)
     assert np.all(np.isfinite(ours)) and np.all(np.isfinite(ours_grad))
@@ -180,8 +193,9 @@ def test_cross_entropy_matches_keras(n):
     np.testing.assert_allclose(L.cross_entropy_grad(z, y), grad, rtol=RTOL, atol=ATOL)
     # one-hot labels -> categorical loss; Keras smooths the one-hot target exactly as PyTorch
     onehot = np.eye(4)[y]
-    value, grad = keras_value_grad(keras.losses.categorical_crossentropy, onehot, z, from_logits=True,
-                                   label_smoothing=0.1)
+    value, grad = keras_value_grad(
+        keras.losses.categorical_crossentropy, onehot, z, from_logits=True, label_smoothing=0.1
+    )
     np.testing.assert_allclose(L.cross_entropy(z, y, label_smoothing=0.1), value, rtol=RTOL)
     np.testing.assert_allclose(L.cross_entropy_grad(z, y, label_smoothing=0.1), grad, rtol=RTOL, atol=ATOL)
 
@@ -207,8 +221,9 @@ def test_cross_entropy_grad_matches_finite_differences():
     for idx in np.ndindex(z.shape):
         e = np.zeros_like(z)
         e[idx] = h
-        num[idx] = (L.cross_entropy(z + e, y, w, label_smoothing=0.2)
-                    - L.cross_entropy(z - e, y, w, label_smoothing=0.2)) / (2 * h)
+        num[idx] = (
+            L.cross_entropy(z + e, y, w, label_smoothing=0.2) - L.cross_entropy(z - e, y, w, label_smoothing=0.2)
+        ) / (2 * h)
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-9)
 
 
@@ -225,6 +240,7 @@ def test_log_softmax_and_logsumexp_are_stable():
 # KL divergence: PyTorch takes (log q, p); Keras takes (p, q) and clips both
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
 @pytest.mark.filterwarnings("ignore:reduction")
@@ -240,8 +256,8 @@ def test_kl_div_matches_torch(reduction, log_target):
 
 @pytest.mark.parametrize("n", [1, 4])
 def test_kl_div_matches_keras_with_swapped_arguments(n):
-    p = L.softmax(rng.normal(size=(n, 5)))    # the target distribution
-    q = L.softmax(rng.normal(size=(n, 5)))    # the model's distribution
+    p = L.softmax(rng.normal(size=(n, 5)))  # the target distribution
+    q = L.softmax(rng.normal(size=(n, 5)))  # the model's distribution
     # Keras: kl_divergence(y_true=p, y_pred=q), probabilities; gradient w.r.t. q
     value, grad_q = keras_value_grad(keras.losses.kld, p, q)
     np.testing.assert_allclose(L.kl_div(np.log(q), p, reduction="batchmean"), value, rtol=RTOL)
@@ -258,14 +274,17 @@ def test_kl_div_matches_keras_with_swapped_arguments(n):
 # Hinge and focal loss
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n", [1, 6])
 def test_hinge_matches_torch_and_keras(n):
     x = np.array([2.0, 0.5, -0.3, 1.0 - 1e-3, -4.0, 0.0])[:n]
     t = np.array([1.0, 1.0, 1.0, 1.0, -1.0, -1.0])[:n]
+
     # torch: the binary hinge is the two-class multi_margin_loss on scores [0, f], times C = 2
     def torch_hinge(xt):
         scores = torch.stack([torch.zeros_like(xt), xt], dim=1)
         return 2 * F.multi_margin_loss(scores, torch.tensor((t > 0).astype(np.int64)), reduction="none")
+
     value, grad = torch_value_grad(torch_hinge, x)
     np.testing.assert_allclose(L.hinge_loss(x, t, reduction="none"), value, rtol=RTOL)
     np.testing.assert_allclose(L.hinge_loss_grad(x, t, reduction="none"), grad, rtol=RTOL)
@@ -305,15 +324,25 @@ def test_focal_loss_matches_torch_formula(gamma, alpha):
 
 
 def test_focal_loss_gamma_0_alpha_none_is_bce():
-    np.testing.assert_allclose(L.sigmoid_focal_loss(LOGITS, TARGETS, alpha=None, gamma=0.0),
-                               L.binary_cross_entropy_with_logits(LOGITS, TARGETS), rtol=RTOL)
+    np.testing.assert_allclose(
+        L.sigmoid_focal_loss(LOGITS, TARGETS, alpha=None, gamma=0.0),
+        L.binary_cross_entropy_with_logits(LOGITS, TARGETS),
+        rtol=RTOL,
+    )
 
 
 def test_focal_loss_matches_keras_including_extreme_logits():
     # Keras' TF backend recovers the logits behind its sigmoid, so it stays exact at +-1e4 too.
     for z, t in ((LOGITS, TARGETS), (np.array([[-1e4]]), np.array([[1.0]]))):
-        value, grad = keras_value_grad(keras.losses.binary_focal_crossentropy, t, z, from_logits=True,
-                                       apply_class_balancing=True, alpha=0.25, gamma=2.0)
+        value, grad = keras_value_grad(
+            keras.losses.binary_focal_crossentropy,
+            t,
+            z,
+            from_logits=True,
+            apply_class_balancing=True,
+            alpha=0.25,
+            gamma=2.0,
+        )
         np.testing.assert_allclose(L.sigmoid_focal_loss(z, t), value, rtol=RTOL)
         np.testing.assert_allclose(L.sigmoid_focal_loss_grad(z, t), grad, rtol=1e-9, atol=ATOL)
     np.testing.assert_allclose(L.sigmoid_focal_loss(np.array([-1e4]), np.array([1.0])), 2500.0)
@@ -361,6 +390,8 @@ def test_bad_input_raises_clear_value_error(fn, args, kwargs, match):
 def test_reduction_none_keeps_shape_and_grad_is_of_the_sum():
     x, t = rng.normal(size=(4, 3)), rng.uniform(size=(4, 3))
     assert L.binary_cross_entropy_with_logits(x, t, reduction="none").shape == (4, 3)
-    np.testing.assert_allclose(L.binary_cross_entropy_with_logits_grad(x, t, reduction="none"),
-                               L.binary_cross_entropy_with_logits_grad(x, t, reduction="sum"))
+    np.testing.assert_allclose(
+        L.binary_cross_entropy_with_logits_grad(x, t, reduction="none"),
+        L.binary_cross_entropy_with_logits_grad(x, t, reduction="sum"),
+    )
     assert L.cross_entropy(x, np.array([0, 1, 2, 0]), reduction="none").shape == (4,)

@@ -36,8 +36,9 @@ def _tf_loss_grads(params, X, y, activation):
     act = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid, "linear": lambda z: z}[activation]
     with tf.GradientTape() as tape:
         z2 = act(tf.constant(X) @ v["W1"] + v["b1"]) @ v["W2"] + v["b2"]
-        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.constant(y, tf.float64),
-                                                                       logits=z2[:, 0]))
+        loss = tf.reduce_mean(
+            tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.constant(y, tf.float64), logits=z2[:, 0])
+        )
     grads = tape.gradient(loss, v)
     return float(loss), {k: g.numpy() for k, g in grads.items()}
 
@@ -75,8 +76,7 @@ def test_training_learns_moons_and_leaves_input_unchanged():
     ds = data.load_moons()
     params0 = mlp.init_params(2, 8, seed=0)
     before = {k: v.copy() for k, v in params0.items()}
-    params, history = mlp.train(params0, ds.X_train, ds.y_train, lr=1.0, steps=600,
-                                X_val=ds.X_val, y_val=ds.y_val)
+    params, history = mlp.train(params0, ds.X_train, ds.y_train, lr=1.0, steps=600, X_val=ds.X_val, y_val=ds.y_val)
     assert len(history["train"]) == len(history["validation"]) == 600
     assert history["train"][-1] < 0.5 * history["train"][0]
     assert mlp.accuracy(params, ds.X_val, ds.y_val) > 0.93
@@ -91,19 +91,22 @@ def test_linear_activation_is_one_linear_map():
     np.testing.assert_allclose(mlp.forward(params, X, "linear")["z2"], X @ W + b, rtol=1e-12)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda p, X, y: mlp.forward(p, X[:, :2]), "X must have shape"),
-    (lambda p, X, y: mlp.forward({"W1": p["W1"]}, X), "params must be a dict"),
-    (lambda p, X, y: mlp.forward({**p, "W2": p["W2"].T}, X), "W2 must have shape"),
-    (lambda p, X, y: mlp.forward(p, X, activation="swish!"), "unknown activation"),
-    (lambda p, X, y: mlp.loss(p, X, y[:, None]), "y must have shape"),
-    (lambda p, X, y: mlp.loss(p, X, y + 2), "only the labels 0 and 1"),
-    (lambda p, X, y: mlp.train(p, X, y, lr=-1.0), "lr must be"),
-    (lambda p, X, y: mlp.train(p, X, y, steps=0), "steps must be"),
-    (lambda p, X, y: mlp.train(p, X, y, X_val=X), "both X_val and y_val"),
-    (lambda p, X, y: mlp.init_params(0, 3), "n_in must be"),
-    (lambda p, X, y: mlp.forward(p, X.astype(str)), "numeric"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda p, X, y: mlp.forward(p, X[:, :2]), "X must have shape"),
+        (lambda p, X, y: mlp.forward({"W1": p["W1"]}, X), "params must be a dict"),
+        (lambda p, X, y: mlp.forward({**p, "W2": p["W2"].T}, X), "W2 must have shape"),
+        (lambda p, X, y: mlp.forward(p, X, activation="swish!"), "unknown activation"),
+        (lambda p, X, y: mlp.loss(p, X, y[:, None]), "y must have shape"),
+        (lambda p, X, y: mlp.loss(p, X, y + 2), "only the labels 0 and 1"),
+        (lambda p, X, y: mlp.train(p, X, y, lr=-1.0), "lr must be"),
+        (lambda p, X, y: mlp.train(p, X, y, steps=0), "steps must be"),
+        (lambda p, X, y: mlp.train(p, X, y, X_val=X), "both X_val and y_val"),
+        (lambda p, X, y: mlp.init_params(0, 3), "n_in must be"),
+        (lambda p, X, y: mlp.forward(p, X.astype(str)), "numeric"),
+    ],
+)
 def test_bad_input_raises_helpful_value_error(call, match):
     params, X, y = _problem()
     with pytest.raises(ValueError, match=match):

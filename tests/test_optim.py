@@ -35,7 +35,7 @@ def grad_fn(ps: list[np.ndarray]) -> list[np.ndarray]:
     """A gradient that depends on the parameters (a stiff quadratic plus a wiggle) and changes sign."""
     out = []
     for k, p in enumerate(ps):
-        scale = np.linspace(0.1, 10.0, p.size).reshape(p.shape)   # ill-conditioned: 0.1 .. 10
+        scale = np.linspace(0.1, 10.0, p.size).reshape(p.shape)  # ill-conditioned: 0.1 .. 10
         out.append(scale * (p - 0.5 * k) + 0.3 * np.sin(3 * p))
     return out
 
@@ -73,17 +73,17 @@ def run_keras(make, lrs=None) -> np.ndarray:
     floatx = keras.backend.floatx()
     keras.backend.set_floatx("float64")
     try:
-        vs = [tf.Variable(p) for p in init_params()]   # float64 variables
+        vs = [tf.Variable(p) for p in init_params()]  # float64 variables
         opt = make()
 
-        @tf.function(autograph=False)   # traced once: ~2x faster than eager steps
+        @tf.function(autograph=False)  # traced once: ~2x faster than eager steps
         def apply(grads):
             opt.apply_gradients(zip(grads, vs))
 
         traj = []
         for t in range(STEPS):
             if lrs is not None:
-                opt.learning_rate = lrs[t]      # assigns the (float64) learning-rate variable
+                opt.learning_rate = lrs[t]  # assigns the (float64) learning-rate variable
             apply([tf.constant(g) for g in grad_fn([v.numpy() for v in vs])])
             traj.append(np.concatenate([v.numpy().ravel() for v in vs]))
     finally:
@@ -95,26 +95,34 @@ TORCH_CASES = {
     "sgd": (lambda ps: optim.SGD(ps, lr=0.01), lambda ps: torch.optim.SGD(ps, lr=0.01)),
     "sgd_momentum_dampening_wd": (
         lambda ps: optim.SGD(ps, lr=0.01, momentum=0.9, dampening=0.2, weight_decay=0.05),
-        lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9, dampening=0.2, weight_decay=0.05)),
-    "sgd_nesterov": (lambda ps: optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True),
-                     lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True)),
+        lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9, dampening=0.2, weight_decay=0.05),
+    ),
+    "sgd_nesterov": (
+        lambda ps: optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True),
+        lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True),
+    ),
     "adagrad": (lambda ps: optim.Adagrad(ps, lr=0.1), lambda ps: torch.optim.Adagrad(ps, lr=0.1)),
     "adagrad_all": (
         lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-6),
-        lambda ps: torch.optim.Adagrad(ps, lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1,
-                                       eps=1e-6)),
+        lambda ps: torch.optim.Adagrad(
+            ps, lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-6
+        ),
+    ),
     "rmsprop": (lambda ps: optim.RMSprop(ps, lr=0.01), lambda ps: torch.optim.RMSprop(ps, lr=0.01)),
     "rmsprop_centered_momentum_wd": (
         lambda ps: optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True),
-        lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5,
-                                       centered=True)),
+        lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True),
+    ),
     "adam": (lambda ps: optim.Adam(ps, lr=0.05), lambda ps: torch.optim.Adam(ps, lr=0.05)),
     "adam_amsgrad_l2": (
         lambda ps: optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.1, amsgrad=True),
-        lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.1, amsgrad=True)),
+        lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.1, amsgrad=True),
+    ),
     "adamw": (lambda ps: optim.AdamW(ps, lr=0.05), lambda ps: torch.optim.AdamW(ps, lr=0.05)),
-    "adamw_amsgrad": (lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=0.3, amsgrad=True),
-                      lambda ps: torch.optim.AdamW(ps, lr=0.05, weight_decay=0.3, amsgrad=True)),
+    "adamw_amsgrad": (
+        lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=0.3, amsgrad=True),
+        lambda ps: torch.optim.AdamW(ps, lr=0.05, weight_decay=0.3, amsgrad=True),
+    ),
 }
 
 
@@ -145,33 +153,45 @@ def test_defaults_are_torchs():
 # betas, rho, weight decay and initial accumulator carry float32 rounding. The comparison uses
 # values that float32 represents exactly (0.875, 1 - 2**-10, 0.0625, 0.125); with Keras' defaults
 # our variant agrees only to ~1e-6, the size of that rounding.
-B2 = 1 - 2**-10          # 0.9990234375, close to the default 0.999
+B2 = 1 - 2**-10  # 0.9990234375, close to the default 0.999
 KERAS_CASES = {
-    "sgd": (lambda ps: optim.SGD(ps, lr=0.01, variant="keras"),
-            lambda: keras.optimizers.SGD(learning_rate=0.01)),
-    "sgd_momentum": (lambda ps: optim.SGD(ps, lr=0.01, momentum=0.875, variant="keras"),
-                     lambda: keras.optimizers.SGD(learning_rate=0.01, momentum=0.875)),
+    "sgd": (lambda ps: optim.SGD(ps, lr=0.01, variant="keras"), lambda: keras.optimizers.SGD(learning_rate=0.01)),
+    "sgd_momentum": (
+        lambda ps: optim.SGD(ps, lr=0.01, momentum=0.875, variant="keras"),
+        lambda: keras.optimizers.SGD(learning_rate=0.01, momentum=0.875),
+    ),
     "sgd_nesterov_decay": (
         lambda ps: optim.SGD(ps, lr=0.01, momentum=0.875, nesterov=True, weight_decay=0.0625, variant="keras"),
-        lambda: keras.optimizers.SGD(learning_rate=0.01, momentum=0.875, nesterov=True, weight_decay=0.0625)),
-    "adagrad": (lambda ps: optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.125, eps=1e-7, variant="keras"),
-                lambda: keras.optimizers.Adagrad(learning_rate=0.1, initial_accumulator_value=0.125)),
-    "rmsprop": (lambda ps: optim.RMSprop(ps, lr=0.01, alpha=0.875, eps=1e-7, variant="keras"),
-                lambda: keras.optimizers.RMSprop(learning_rate=0.01, rho=0.875)),
+        lambda: keras.optimizers.SGD(learning_rate=0.01, momentum=0.875, nesterov=True, weight_decay=0.0625),
+    ),
+    "adagrad": (
+        lambda ps: optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.125, eps=1e-7, variant="keras"),
+        lambda: keras.optimizers.Adagrad(learning_rate=0.1, initial_accumulator_value=0.125),
+    ),
+    "rmsprop": (
+        lambda ps: optim.RMSprop(ps, lr=0.01, alpha=0.875, eps=1e-7, variant="keras"),
+        lambda: keras.optimizers.RMSprop(learning_rate=0.01, rho=0.875),
+    ),
     "rmsprop_centered_momentum": (
         lambda ps: optim.RMSprop(ps, lr=0.01, alpha=0.875, eps=1e-5, momentum=0.5, centered=True, variant="keras"),
-        lambda: keras.optimizers.RMSprop(learning_rate=0.01, rho=0.875, epsilon=1e-5, momentum=0.5, centered=True)),
-    "adam": (lambda ps: optim.Adam(ps, lr=0.05, betas=(0.875, B2), eps=1e-7, variant="keras"),
-             lambda: keras.optimizers.Adam(learning_rate=0.05, beta_1=0.875, beta_2=B2)),
-    "adam_amsgrad": (lambda ps: optim.Adam(ps, lr=0.05, betas=(0.75, 0.984375), eps=1e-3, amsgrad=True,
-                                           variant="keras"),
-                     lambda: keras.optimizers.Adam(learning_rate=0.05, beta_1=0.75, beta_2=0.984375, epsilon=1e-3,
-                                                   amsgrad=True)),
-    "adamw": (lambda ps: optim.AdamW(ps, lr=0.05, betas=(0.875, B2), eps=1e-7, weight_decay=0.0625, variant="keras"),
-              lambda: keras.optimizers.AdamW(learning_rate=0.05, beta_1=0.875, beta_2=B2, weight_decay=0.0625)),
+        lambda: keras.optimizers.RMSprop(learning_rate=0.01, rho=0.875, epsilon=1e-5, momentum=0.5, centered=True),
+    ),
+    "adam": (
+        lambda ps: optim.Adam(ps, lr=0.05, betas=(0.875, B2), eps=1e-7, variant="keras"),
+        lambda: keras.optimizers.Adam(learning_rate=0.05, beta_1=0.875, beta_2=B2),
+    ),
+    "adam_amsgrad": (
+        lambda ps: optim.Adam(ps, lr=0.05, betas=(0.75, 0.984375), eps=1e-3, amsgrad=True, variant="keras"),
+        lambda: keras.optimizers.Adam(learning_rate=0.05, beta_1=0.75, beta_2=0.984375, epsilon=1e-3, amsgrad=True),
+    ),
+    "adamw": (
+        lambda ps: optim.AdamW(ps, lr=0.05, betas=(0.875, B2), eps=1e-7, weight_decay=0.0625, variant="keras"),
+        lambda: keras.optimizers.AdamW(learning_rate=0.05, beta_1=0.875, beta_2=B2, weight_decay=0.0625),
+    ),
     "adam_weight_decay_is_decoupled": (
         lambda ps: optim.AdamW(ps, lr=0.05, betas=(0.875, B2), eps=1e-7, weight_decay=0.125, variant="keras"),
-        lambda: keras.optimizers.Adam(learning_rate=0.05, beta_1=0.875, beta_2=B2, weight_decay=0.125)),
+        lambda: keras.optimizers.Adam(learning_rate=0.05, beta_1=0.875, beta_2=B2, weight_decay=0.125),
+    ),
 }
 
 
@@ -181,19 +201,27 @@ def test_matches_keras_step_for_step(case):
     np.testing.assert_allclose(run_ours(ours), run_keras(theirs), rtol=RTOL, atol=ATOL)
 
 
-LRS = [0.02 * (0.97 ** t) for t in range(STEPS)]   # a changing learning rate (exponential decay)
+LRS = [0.02 * (0.97**t) for t in range(STEPS)]  # a changing learning rate (exponential decay)
 
 
 @pytest.mark.parametrize("kind", ["sgd_momentum", "rmsprop_momentum"])
 def test_changing_lr_separates_torch_and_keras_momentum(kind):
     """With a schedule, PyTorch (lr outside the velocity) and Keras (lr inside) differ; each is matched."""
     if kind == "sgd_momentum":
-        ours = lambda v: (lambda ps: optim.SGD(ps, lr=0.02, momentum=0.875, variant=v))  # noqa: E731
+        ours = lambda v: lambda ps: optim.SGD(ps, lr=0.02, momentum=0.875, variant=v)  # noqa: E731
         t_make = lambda ps: torch.optim.SGD(ps, lr=0.02, momentum=0.875)  # noqa: E731
         k_make = lambda: keras.optimizers.SGD(learning_rate=0.02, momentum=0.875)  # noqa: E731
     else:
-        ours = lambda v: (lambda ps: optim.RMSprop(ps, lr=0.02, alpha=0.875, eps=1e-7, momentum=0.875,  # noqa: E731
-                                                   variant=v))
+        ours = lambda v: (
+            lambda ps: optim.RMSprop(
+                ps,
+                lr=0.02,
+                alpha=0.875,
+                eps=1e-7,
+                momentum=0.875,  # noqa: E731
+                variant=v,
+            )
+        )
         t_make = lambda ps: torch.optim.RMSprop(ps, lr=0.02, alpha=0.875, eps=1e-7, momentum=0.875)  # noqa: E731
         k_make = lambda: keras.optimizers.RMSprop(learning_rate=0.02, rho=0.875, momentum=0.875)  # noqa: E731
     ours_t, ours_k = run_ours(ours("torch"), LRS), run_ours(ours("keras"), LRS)
@@ -222,26 +250,32 @@ def test_updates_in_place_and_lr_attribute():
     assert opt.t == 2 and "SGD" in repr(opt)
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be >= 0"),
-    (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
-    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening = 0"),
-    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "momentum must be >= 0"),
-    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5, variant="keras"), "no dampening"),
-    (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] must be >= 0 and < 1"),
-    (lambda ps: optim.Adam(ps, betas=(-0.1, 0.999)), r"betas\[0\] must be >= 0"),
-    (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
-    (lambda ps: optim.AdamW(ps, eps=-1e-8), "eps must be >= 0"),
-    (lambda ps: optim.Adagrad(ps, lr_decay=-1), "lr_decay must be >= 0"),
-    (lambda ps: optim.RMSprop(ps, alpha=1.5), "alpha must be >= 0 and <= 1"),
-    (lambda ps: optim.RMSprop(ps, weight_decay=float("nan")), "weight_decay must be >= 0"),
-    (lambda ps: optim.Adam(ps, lr="0.1"), "lr must be a number"),
-    (lambda ps: optim.Adam(ps, variant="jax"), "variant must be one of"),
-    (lambda ps: optim.Adam(ps[0]), "params must be a list of NumPy arrays"),
-    (lambda ps: optim.Adam([]), "params is an empty list"),
-    (lambda ps: optim.Adam([[1.0, 2.0]]), "must be a NumPy array"),
-    (lambda ps: optim.Adam([np.arange(3)]), "in-place updates need a float array"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be a non-negative number"),
+        (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening = 0"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "momentum must be a non-negative number"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5, variant="keras"), "no dampening"),
+        (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] must be a finite number >= 0 and < 1"),
+        (lambda ps: optim.Adam(ps, betas=(-0.1, 0.999)), r"betas\[0\] must be a finite number >= 0"),
+        (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
+        (lambda ps: optim.AdamW(ps, eps=-1e-8), "eps must be a non-negative number"),
+        (lambda ps: optim.Adagrad(ps, lr_decay=-1), "lr_decay must be a non-negative number"),
+        (lambda ps: optim.RMSprop(ps, alpha=1.5), "alpha must be a finite number >= 0 and <= 1"),
+        (
+            lambda ps: optim.RMSprop(ps, weight_decay=float("nan")),
+            "weight_decay must be a non-negative number, got nan",
+        ),
+        (lambda ps: optim.Adam(ps, lr="0.1"), "lr must be a non-negative number, got '0.1'"),
+        (lambda ps: optim.Adam(ps, variant="jax"), "variant must be one of"),
+        (lambda ps: optim.Adam(ps[0]), "params must be a list of NumPy arrays"),
+        (lambda ps: optim.Adam([]), "params is an empty list"),
+        (lambda ps: optim.Adam([[1.0, 2.0]]), "must be a NumPy array"),
+        (lambda ps: optim.Adam([np.arange(3)]), "in-place updates need a float array"),
+    ],
+)
 def test_bad_hyperparameters_raise_helpful_errors(make, match):
     with pytest.raises(ValueError, match=match):
         make(init_params())
@@ -256,6 +290,6 @@ def test_bad_grads_raise_helpful_errors():
         opt.step([np.zeros((4, 3)), np.zeros(4)])
     with pytest.raises(ValueError, match="one gradient array per parameter"):
         opt.step(np.zeros(4))
-    with pytest.raises(ValueError, match="lr must be >= 0"):
+    with pytest.raises(ValueError, match="lr must be a non-negative number"):
         opt.lr = -1.0
     assert opt.t == 0, "a rejected step must not count"

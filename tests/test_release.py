@@ -1,4 +1,4 @@
-"""The student release (course_lib.release, scripts/release.py), tested the way instructors use it.
+"""The student release (course_tools.release, scripts/release.py), tested the way instructors use it.
 
 1. Fixture notebooks, one per way a release can go wrong, built in tmp_path: each solution's
    distinctive lines are gone, no solution directive remains, the exercise text and checks stay,
@@ -26,8 +26,15 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_lib.release import (CODE_STUB, check_release, clear_outputs, release_book, release_notebook,
-                                strip_solutions, toc_notebooks)
+from course_tools.release import (
+    CODE_STUB,
+    check_release,
+    clear_outputs,
+    release_book,
+    release_notebook,
+    strip_solutions,
+)
+from course_tools.toc import toc_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_CALL = re.compile(r"""^\s*(?:\w+\s*=\s*)?check\(\s*["'](?P<name>[\w.]+)["']""", re.MULTILINE)
@@ -86,8 +93,9 @@ def solution_lines(nb: nbformat.NotebookNode, elsewhere: str | None = "") -> lis
                     gated = False
                 inside_directive = (opening.group(1), name)
                 continue
-            if inside_directive and re.fullmatch(rf"\s*{re.escape(inside_directive[0][0])}{{{len(inside_directive[0])},}}\s*",
-                                                 line):
+            if inside_directive and re.fullmatch(
+                rf"\s*{re.escape(inside_directive[0][0])}{{{len(inside_directive[0])},}}\s*", line
+            ):
                 inside_directive = None
                 continue
             in_solution = gated or (inside_directive is not None and inside_directive[1] == "solution")
@@ -97,8 +105,11 @@ def solution_lines(nb: nbformat.NotebookNode, elsewhere: str | None = "") -> lis
     outside = "\n".join(rest)
     if elsewhere is None:  # the text outside the solutions is wanted instead
         return [outside]
-    return [s for s in dict.fromkeys(solution) if len(s) >= 8 and s not in outside and s not in elsewhere
-            and not s.startswith(":") and not s.startswith("#")]
+    return [
+        s
+        for s in dict.fromkeys(solution)
+        if len(s) >= 8 and s not in outside and s not in elsewhere and not s.startswith(":") and not s.startswith("#")
+    ]
 
 
 def released_text(nb: nbformat.NotebookNode) -> str:
@@ -114,12 +125,18 @@ EXERCISE = md("```{exercise} Add\n:label: chXX-ex-add\n\nWrite `add(a, b)`.\n```
 
 
 def gated(*middle: nbformat.NotebookNode, start_extra: str = "") -> list[nbformat.NotebookNode]:
-    return [EXERCISE, md("```{solution-start} chXX-ex-add\n:class: dropdown\n```" + start_extra), *middle,
-            md("```{solution-end}\n```"), code('check("chXX.add", add)')]
+    return [
+        EXERCISE,
+        md("```{solution-start} chXX-ex-add\n:class: dropdown\n```" + start_extra),
+        *middle,
+        md("```{solution-end}\n```"),
+        code('check("chXX.add", add)'),
+    ]
 
 
-SOLUTION_CODE = code("def add(a, b):\n    ### BEGIN SOLUTION\n    total = a + b  # the secret\n    return total\n"
-                     "    ### END SOLUTION")
+SOLUTION_CODE = code(
+    "def add(a, b):\n    ### BEGIN SOLUTION\n    total = a + b  # the secret\n    return total\n    ### END SOLUTION"
+)
 
 
 def test_gated_solution_code_becomes_the_stub_and_its_directives_go():
@@ -132,9 +149,14 @@ def test_gated_solution_code_becomes_the_stub_and_its_directives_go():
 
 
 def test_solution_text_in_the_start_cell_and_in_markdown_between_is_removed():
-    nb = make_nb(*gated(md("Explanation: sum the two numbers elementwise."), SOLUTION_CODE,
-                        md("Why it works: addition is commutative, so order is irrelevant."),
-                        start_extra="\nSolution prose in the same cell as the directive."))
+    nb = make_nb(
+        *gated(
+            md("Explanation: sum the two numbers elementwise."),
+            SOLUTION_CODE,
+            md("Why it works: addition is commutative, so order is irrelevant."),
+            start_extra="\nSolution prose in the same cell as the directive.",
+        )
+    )
     student, _ = release_notebook(nb)
     text = released_text(student)
     for line in solution_lines(nb):
@@ -144,11 +166,15 @@ def test_solution_text_in_the_start_cell_and_in_markdown_between_is_removed():
 
 
 def test_prose_solution_directive_is_removed_with_nested_fences_and_colon_fences():
-    nested = md("````{solution} chXX-ex-derive\n:class: dropdown\n\nThe derivative is 2x:\n```python\n"
-                "grad = 2 * x_secret\n```\nso it is linear.\n````")
+    nested = md(
+        "````{solution} chXX-ex-derive\n:class: dropdown\n\nThe derivative is 2x:\n```python\n"
+        "grad = 2 * x_secret\n```\nso it is linear.\n````"
+    )
     colon = md(":::{solution} chXX-ex-other\n:class: dropdown\nThe answer is forty-two.\n:::")
-    prose_around = md("Before the solution.\n\n```{solution} chXX-ex-third\n:class: dropdown\nHidden words.\n```\n\n"
-                      "After the solution.")
+    prose_around = md(
+        "Before the solution.\n\n```{solution} chXX-ex-third\n:class: dropdown\nHidden words.\n```\n\n"
+        "After the solution."
+    )
     nb = make_nb(md("```{exercise} Derive\n:label: chXX-ex-derive\nDerive it.\n```"), nested, colon, prose_around)
     student, report = release_notebook(nb)
     text = released_text(student)
@@ -159,8 +185,12 @@ def test_prose_solution_directive_is_removed_with_nested_fences_and_colon_fences
 
 
 def test_prose_after_solution_end_in_the_same_cell_is_kept():
-    nb = make_nb(EXERCISE, md("```{solution-start} chXX-ex-add\n:class: dropdown\n```"), SOLUTION_CODE,
-                 md("```{solution-end}\n```\n\n## Summary\nKeep me."))
+    nb = make_nb(
+        EXERCISE,
+        md("```{solution-start} chXX-ex-add\n:class: dropdown\n```"),
+        SOLUTION_CODE,
+        md("```{solution-end}\n```\n\n## Summary\nKeep me."),
+    )
     student, _ = release_notebook(nb)
     assert student.cells[-1].source == "## Summary\nKeep me."
 
@@ -171,15 +201,25 @@ def test_solution_markers_outside_gated_regions_are_stubbed_too():
     assert student.cells[0].source == f"def f(x):\n    # comment kept\n    {CODE_STUB}"
 
 
-@pytest.mark.parametrize("cells, message", [
-    (gated(code("def add(a, b):\n    return a + b")), "no '### BEGIN SOLUTION'"),
-    ([EXERCISE, md("```{solution-start} chXX-ex-add\n```"), SOLUTION_CODE], "has no {solution-end}"),
-    ([md("```{solution-end}\n```")], "without a {solution-start}"),
-    ([code("def f():\n    ### BEGIN SOLUTION\n    return 1")], "unbalanced"),
-    ([code("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    ### END SOLUTION\n    ### END SOLUTION")],
-     "nested"),
-    ([md("```{solution-start} a\n```"), SOLUTION_CODE, md("```{solution-start} b\n```")], "new {solution-start}"),
-])
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        (gated(code("def add(a, b):\n    return a + b")), "no '### BEGIN SOLUTION'"),
+        ([EXERCISE, md("```{solution-start} chXX-ex-add\n```"), SOLUTION_CODE], "has no {solution-end}"),
+        ([md("```{solution-end}\n```")], "without a {solution-start}"),
+        ([code("def f():\n    ### BEGIN SOLUTION\n    return 1")], "unbalanced"),
+        (
+            [
+                code(
+                    "def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n"
+                    "    ### END SOLUTION\n    ### END SOLUTION"
+                )
+            ],
+            "nested",
+        ),
+        ([md("```{solution-start} a\n```"), SOLUTION_CODE, md("```{solution-start} b\n```")], "new {solution-start}"),
+    ],
+)
 def test_a_notebook_that_would_leak_a_solution_is_refused(cells, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         strip_solutions(make_nb(*cells))
@@ -213,8 +253,9 @@ def test_toc_and_release_book_paths(tmp_path):
     (tmp_path / "chapters").mkdir()
     nbformat.write(make_nb(*gated(SOLUTION_CODE)), tmp_path / "chapters" / "01_a.ipynb")
     (tmp_path / "intro.md").write_text("# Intro\n")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nparts:\n  - caption: A\n    chapters:\n"
-                                       "      - file: chapters/01_a\n")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nparts:\n  - caption: A\n    chapters:\n      - file: chapters/01_a\n"
+    )
     assert toc_notebooks(tmp_path) == [Path("chapters/01_a.ipynb")]
     reports = release_book(tmp_path, tmp_path / "release" / "student")
     assert reports[Path("chapters/01_a.ipynb")].gated == 1
@@ -230,19 +271,33 @@ def test_toc_and_release_book_paths(tmp_path):
 
 def test_the_command_line(tmp_path):
     out = tmp_path / "student"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "release.py"), "--out", str(out),
-                           "--instructor", str(tmp_path / "instructor"), "chapters/00_how_to_use.ipynb"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "release.py"),
+            "--out",
+            str(out),
+            "--instructor",
+            str(tmp_path / "instructor"),
+            "chapters/00_how_to_use.ipynb",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "student release of 1 notebooks" in done.stdout
-    assert (tmp_path / "instructor/chapters/00_how_to_use.ipynb").read_bytes() == \
-        (ROOT / "chapters/00_how_to_use.ipynb").read_bytes()
+    assert (tmp_path / "instructor/chapters/00_how_to_use.ipynb").read_bytes() == (
+        ROOT / "chapters/00_how_to_use.ipynb"
+    ).read_bytes()
     assert "BEGIN SOLUTION" not in (out / "chapters/00_how_to_use.ipynb").read_text()
 
 
 # ----------------------------------------------------------------------------------------------
 # 2 and 3. The real chapters, released and executed once per session
 # ----------------------------------------------------------------------------------------------
+
 
 def _text(cell: nbformat.NotebookNode) -> str:
     parts = []
@@ -268,10 +323,18 @@ def _exercise_and_execute(source_path: Path, released_path: Path) -> dict:
     nb = nbformat.read(released_path, as_version=4)
     instructor_cells = [c for c in source.cells if c.cell_type == "code" and "BEGIN SOLUTION" in c.source]
     heads = {_first_line(c.source) for c in instructor_cells}
-    stubbed = {i for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and CODE_STUB in c.source and _first_line(c.source) in heads}
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(released_path.parent)}})
+    stubbed = {
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and CODE_STUB in c.source and _first_line(c.source) in heads
+    }
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(released_path.parent)}},
+    )
     attempts: dict[str, dict[str, str]] = {}
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -281,15 +344,18 @@ def _exercise_and_execute(source_path: Path, released_path: Path) -> dict:
         for index in sorted(stubbed):
             stub = nb.cells[index].source
             solution = next((c.source for c in instructor_cells if _first_line(c.source) == _first_line(stub)), None)
-            check_cell = next((c.source for c in nb.cells[index + 1:] if c.cell_type == "code"
-                               and CHECK_CALL.search(c.source)), None)
+            check_cell = next(
+                (c.source for c in nb.cells[index + 1 :] if c.cell_type == "code" and CHECK_CALL.search(c.source)), None
+            )
             if check_cell is None:
                 continue
             name = CHECK_CALL.search(check_cell).group("name")
             runs = {}
-            for label, answer in (("none", stub.replace(CODE_STUB, "return None")),
-                                  ("raises", stub.replace(CODE_STUB, 'raise ValueError("a wrong answer")')),
-                                  ("solution", solution)):
+            for label, answer in (
+                ("none", stub.replace(CODE_STUB, "return None")),
+                ("raises", stub.replace(CODE_STUB, 'raise ValueError("a wrong answer")')),
+                ("solution", solution),
+            ):
                 if answer is None:
                     runs[label] = "instructor solution not found"
                     continue
@@ -315,6 +381,7 @@ def released_chapters(tmp_path_factory):
     return out, results
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_release_has_no_solution_text_and_no_directive(released_chapters):
     out, results = released_chapters
     released = {rel: released_text(nbformat.read(out / rel, as_version=4)) for rel in results}
@@ -334,6 +401,7 @@ def test_release_has_no_solution_text_and_no_directive(released_chapters):
             assert len(kept.findall(text)) == len(kept.findall(source_text)), f"{rel}: {what} were lost"
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_released_notebooks_are_valid_and_run_without_error_outside_exercises(released_chapters):
     out, results = released_chapters
     for rel, result in results.items():
@@ -344,6 +412,7 @@ def test_released_notebooks_are_valid_and_run_without_error_outside_exercises(re
                 pytest.fail(f"{rel}, cell {index} raised {errors[0].ename}: {errors[0].evalue}\n{cell.source[:300]}")
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_every_check_says_not_attempted_yet(released_chapters):
     _, results = released_chapters
     n_checks = 0
@@ -355,6 +424,7 @@ def test_every_check_says_not_attempted_yet(released_chapters):
     assert n_checks >= 1
 
 
+@pytest.mark.slow  # executes every released chapter
 def test_instructor_solution_passes_and_wrong_answers_fail_helpfully(released_chapters):
     _, results = released_chapters
     n = 0
@@ -366,6 +436,7 @@ def test_instructor_solution_passes_and_wrong_answers_fail_helpfully(released_ch
                 outcome = runs[label]
                 assert "failed" in outcome, f"{rel} {name}: a wrong answer ({label}) gives {outcome!r}"
                 message = outcome.split(":", 1)[-1]
-                assert len(message.strip()) > 25 and "Traceback" not in outcome, \
+                assert len(message.strip()) > 25 and "Traceback" not in outcome, (
                     f"{rel} {name}: unhelpful message for a wrong answer ({label}): {outcome!r}"
+                )
     assert n >= 1, "no auto-checked exercise was found in the release"

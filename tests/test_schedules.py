@@ -16,7 +16,7 @@ tf = pytest.importorskip("tensorflow")
 keras = tf.keras
 
 T = 60
-RTOL = 1e-6   # Keras evaluates its schedules in float32
+RTOL = 1e-6  # Keras evaluates its schedules in float32
 
 
 def torch_lrs(make_sched, lr0=0.1):
@@ -41,8 +41,7 @@ def ours(fn, **kw):
 
 def test_step_decay():
     want_t = torch_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=20, gamma=0.5))
-    want_k = keras_lrs(keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=20, decay_rate=0.5,
-                                                                  staircase=True))
+    want_k = keras_lrs(keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=20, decay_rate=0.5, staircase=True))
     got = ours(schedules.step_decay, lr0=0.1, step_size=20, gamma=0.5)
     np.testing.assert_allclose(got, want_t, rtol=1e-12)
     np.testing.assert_allclose(got, want_k, rtol=RTOL)
@@ -52,7 +51,7 @@ def test_cosine():
     want_t = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=50, eta_min=0.01))
     want_k = keras_lrs(keras.optimizers.schedules.CosineDecay(0.1, decay_steps=50, alpha=0.1))
     got = ours(schedules.cosine, lr0=0.1, total_steps=50, lr_min=0.01)
-    np.testing.assert_allclose(got[:51], want_t[:51], rtol=1e-10)   # torch's recursion leaves T_max
+    np.testing.assert_allclose(got[:51], want_t[:51], rtol=1e-10)  # torch's recursion leaves T_max
     np.testing.assert_allclose(got, want_k, rtol=RTOL)
 
 
@@ -63,10 +62,11 @@ def test_warmup():
 
 
 def test_warmup_cosine():
-    want_k = keras_lrs(keras.optimizers.schedules.CosineDecay(0.0, decay_steps=40, warmup_target=0.1,
-                                                             warmup_steps=10, alpha=0.0))
+    want_k = keras_lrs(
+        keras.optimizers.schedules.CosineDecay(0.0, decay_steps=40, warmup_target=0.1, warmup_steps=10, alpha=0.0)
+    )
     got = ours(schedules.warmup_cosine, lr0=0.1, warmup_steps=10, total_steps=50)
-    np.testing.assert_allclose(got, want_k, rtol=RTOL, atol=1e-8)   # float32 near 0
+    np.testing.assert_allclose(got, want_k, rtol=RTOL, atol=1e-8)  # float32 near 0
 
 
 def test_exponential_ramp():
@@ -75,16 +75,19 @@ def test_exponential_ramp():
     np.testing.assert_allclose(np.diff(np.log(got)), np.log(1e5) / (T - 1))
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: schedules.step_decay(-1, 0.1, 10), "non-negative integer"),
-    (lambda: schedules.step_decay(1.5, 0.1, 10), "non-negative integer"),
-    (lambda: schedules.step_decay(1, -0.1, 10), "lr0 must be a finite number > 0"),
-    (lambda: schedules.step_decay(1, 0.1, 0), "step_size must be a positive integer"),
-    (lambda: schedules.cosine(1, 0.1, 10, lr_min=0.5), "must not exceed lr0"),
-    (lambda: schedules.linear_warmup(1, 0.1, 10, start_factor=2), "start_factor must be in"),
-    (lambda: schedules.warmup_cosine(1, 0.1, 10, 10), "larger than warmup_steps"),
-    (lambda: schedules.exponential_ramp(1, 1e-5, 1.0, 1), "at least 2"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: schedules.step_decay(-1, 0.1, 10), "non-negative integer"),
+        (lambda: schedules.step_decay(1.5, 0.1, 10), "non-negative integer"),
+        (lambda: schedules.step_decay(1, -0.1, 10), "lr0 must be a positive number"),
+        (lambda: schedules.step_decay(1, 0.1, 0), "step_size must be a positive integer"),
+        (lambda: schedules.cosine(1, 0.1, 10, lr_min=0.5), "must not exceed lr0"),
+        (lambda: schedules.linear_warmup(1, 0.1, 10, start_factor=2), "start_factor must be in"),
+        (lambda: schedules.warmup_cosine(1, 0.1, 10, 10), "larger than warmup_steps"),
+        (lambda: schedules.exponential_ramp(1, 1e-5, 1.0, 1), "at least 2"),
+    ],
+)
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()

@@ -54,15 +54,18 @@ def test_explore_shows_widget_and_static_figure(monkeypatch):
     plt.close("all")
 
 
-@pytest.mark.parametrize("plot, controls, kwargs, match", [
-    ("not callable", CONTROLS, {}, "plot must be a function"),
-    (plot_line, {}, {}, "non-empty dict"),
-    (plot_line, {"slope": [1]}, {}, "at least 2 values"),
-    (plot_line, {"slope": "abc"}, {}, "at least 2 values"),
-    (plot_line, CONTROLS, {"defaults": {"slope": 5}}, "not one of"),
-    (plot_line, CONTROLS, {"defaults": {"angle": 1}}, "unknown controls"),
-    (plot_line, CONTROLS, {"vary": "angle"}, "not a control"),
-])
+@pytest.mark.parametrize(
+    "plot, controls, kwargs, match",
+    [
+        ("not callable", CONTROLS, {}, "plot must be a function"),
+        (plot_line, {}, {}, "non-empty dict"),
+        (plot_line, {"slope": [1]}, {}, "at least 2 values"),
+        (plot_line, {"slope": "abc"}, {}, "at least 2 values"),
+        (plot_line, CONTROLS, {"defaults": {"slope": 5}}, "not one of"),
+        (plot_line, CONTROLS, {"defaults": {"angle": 1}}, "unknown controls"),
+        (plot_line, CONTROLS, {"vary": "angle"}, "not a control"),
+    ],
+)
 def test_bad_input(plot, controls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         widgets.sweep(plot, controls, **({"vary": "slope"} | kwargs))

@@ -32,8 +32,19 @@ from course_lib.exercises._core import (
 )
 
 __all__ = [
-    "CHECKS", "PASSED", "FAILED", "NOT_ATTEMPTED", "CheckFailed", "CheckResult", "NotAttempted",
-    "call", "check", "expect_array", "expect_equal", "register", "to_numpy",
+    "CHECKS",
+    "PASSED",
+    "FAILED",
+    "NOT_ATTEMPTED",
+    "CheckFailed",
+    "CheckResult",
+    "NotAttempted",
+    "call",
+    "check",
+    "expect_array",
+    "expect_equal",
+    "register",
+    "to_numpy",
 ]
 
 for _mod in pkgutil.iter_modules(__path__):

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.validation import positive_float
+
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted yet"
 DEFAULT_TIME_LIMIT = 10.0  # seconds; a student's answer that runs longer is reported, not waited on
 
@@ -33,11 +35,14 @@ CHECKS: dict[str, Checker] = {}
 
 
 class CheckFailed(Exception):
-    """Raised by a checker: the answer is wrong; the message says what and how to proceed."""
+    """Raised by a checker: the answer is wrong; the message says what and how to proceed. Introduced in chapter 0."""
 
 
 class NotAttempted(Exception):
-    """Raised by a checker: the answer is still the stub (``...`` or ``NotImplementedError``)."""
+    """Raised by a checker: the answer is still the stub (``...`` or ``NotImplementedError``).
+
+    Introduced in chapter 0.
+    """
 
 
 class _TimeLimit(Exception):
@@ -46,7 +51,10 @@ class _TimeLimit(Exception):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of :func:`check`: ``status`` is "passed", "failed" or "not attempted yet"."""
+    """The outcome of :func:`check`: ``status`` is "passed", "failed" or "not attempted yet".
+
+    Introduced in chapter 0.
+    """
 
     name: str
     status: str
@@ -76,7 +84,7 @@ class CheckResult:
 
 
 def register(name: str) -> Callable[[Checker], Checker]:
-    """Decorator: register ``checker`` under ``name`` (``"chNN.short_name"``, unique)."""
+    """Decorator: register ``checker`` under ``name`` (``"chNN.short_name"``, unique). Introduced in chapter 0."""
     if not isinstance(name, str) or "." not in name:
         raise ValueError(f"exercise names look like 'ch00.double', got {name!r}")
 
@@ -94,24 +102,31 @@ def check(name: str, answer: Any, time_limit: float = DEFAULT_TIME_LIMIT) -> Che
 
     Returns a :class:`CheckResult` (shown as a coloured box in a notebook). A wrong ``name``
     is a typo in the notebook, not a wrong answer, and raises ``ValueError``.
+
+    Introduced in chapter 0.
     """
     if name not in CHECKS:
         close = difflib.get_close_matches(str(name), CHECKS, n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"no exercise named {name!r}.{hint} Known: {len(CHECKS)} exercises.")
-    if not isinstance(time_limit, (int, float)) or not time_limit > 0:
-        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    time_limit = positive_float("time_limit", time_limit, hint="It is a number of seconds.")
     if answer is Ellipsis:
         return CheckResult(name, NOT_ATTEMPTED, "replace the `...` with your answer, then run this cell again.")
     try:
         note = _run_with_time_limit(CHECKS[name], answer, time_limit)
     except NotAttempted as e:
-        return CheckResult(name, NOT_ATTEMPTED, str(e) or "write your solution where it says, then run this cell again.")
+        return CheckResult(
+            name, NOT_ATTEMPTED, str(e) or "write your solution where it says, then run this cell again."
+        )
     except CheckFailed as e:
         return CheckResult(name, FAILED, str(e))
     except _TimeLimit:
-        return CheckResult(name, FAILED, f"your answer took longer than {time_limit:g} s; look for an "
-                           "infinite loop or a much slower algorithm than needed.")
+        return CheckResult(
+            name,
+            FAILED,
+            f"your answer took longer than {time_limit:g} s; look for an "
+            "infinite loop or a much slower algorithm than needed.",
+        )
     except (Exception, SystemExit) as e:  # a crash in the student's code that the checker did not wrap
         return CheckResult(name, FAILED, f"your code raised {type(e).__name__}: {e}")
     return CheckResult(name, PASSED, note or "well done.")
@@ -125,6 +140,7 @@ def _run_with_time_limit(checker: Checker, answer: Any, seconds: float) -> str |
     cannot stop the runaway code.
     """
     if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+
         def on_alarm(signum: int, frame: object) -> None:
             raise _TimeLimit
 
@@ -157,17 +173,25 @@ def _run_with_time_limit(checker: Checker, answer: Any, seconds: float) -> str |
 # Helpers for writing checkers. Each raises CheckFailed / NotAttempted with a helpful message.
 # ----------------------------------------------------------------------------------------------
 
+
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call the student's function; a stub is "not attempted", a crash becomes a clear failure."""
+    """Call the student's function; a stub is "not attempted", a crash becomes a clear failure.
+
+    Introduced in chapter 0.
+    """
     if fn is Ellipsis or fn is None:
         raise NotAttempted("define the function asked for, then run this cell again.")
     if not callable(fn):
-        raise CheckFailed(f"expected a function, got a {type(fn).__name__}; pass the function itself, "
-                          "e.g. check('...', my_function), without calling it.")
+        raise CheckFailed(
+            f"expected a function, got a {type(fn).__name__}; pass the function itself, "
+            "e.g. check('...', my_function), without calling it."
+        )
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        raise NotAttempted("replace `raise NotImplementedError()` with your solution, then run this cell again.") from None
+        raise NotAttempted(
+            "replace `raise NotImplementedError()` with your solution, then run this cell again."
+        ) from None
     except (_TimeLimit, KeyboardInterrupt):
         raise
     except (Exception, SystemExit) as e:
@@ -183,7 +207,10 @@ def _describe(x: Any) -> str:
 
 
 def to_numpy(x: Any, what: str = "your answer") -> np.ndarray:
-    """Convert a NumPy array, list, number, PyTorch or TensorFlow tensor to a float NumPy array."""
+    """Convert a NumPy array, list, number, PyTorch or TensorFlow tensor to a float NumPy array.
+
+    Introduced in chapter 0.
+    """
     if x is None:
         raise CheckFailed(f"{what} is None; did your function forget to `return` its result?")
     if hasattr(x, "detach"):  # torch.Tensor
@@ -197,9 +224,8 @@ def to_numpy(x: Any, what: str = "your answer") -> np.ndarray:
     return arr
 
 
-def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-8,
-                 what: str = "your answer") -> None:
-    """Fail unless ``answer`` has ``expected``'s shape, is finite, and is allclose to it."""
+def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-8, what: str = "your answer") -> None:
+    """Fail unless ``answer`` has ``expected``'s shape, is finite, and is allclose to it. Introduced in chapter 0."""
     got = to_numpy(answer, what)
     want = np.asarray(expected, dtype=float)
     if got.shape != want.shape:
@@ -208,8 +234,10 @@ def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1
     bad = ~np.isfinite(got)
     if bad.any() and not (~np.isfinite(want))[bad].all():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CheckFailed(f"{what} contains NaN or inf (first at index {idx}: {got[idx]}); look for a "
-                          "division by zero, log(0) or an overflow.")
+        raise CheckFailed(
+            f"{what} contains NaN or inf (first at index {idx}: {got[idx]}); look for a "
+            "division by zero, log(0) or an overflow."
+        )
     close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         idx = tuple(int(i) for i in np.argwhere(~close)[0]) if got.ndim else ()
@@ -221,7 +249,7 @@ def expect_array(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1
 
 
 def expect_equal(answer: Any, expected: Any, what: str = "your answer") -> None:
-    """Fail unless ``answer == expected`` (for exact answers: ints, strings, choices)."""
+    """Fail unless ``answer == expected`` (for exact answers: ints, strings, choices). Introduced in chapter 0."""
     if answer is None:
         raise CheckFailed(f"{what} is None; did your function forget to `return` its result?")
     if type(expected) is int and isinstance(answer, (np.integer, float)) and float(answer).is_integer():

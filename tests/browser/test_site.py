@@ -44,12 +44,21 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from course_tools.toc import toc_files
+
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("COURSE_SITE", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = SITE.parent / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 REQUIRED = os.environ.get("REQUIRE_BROWSER_TEST", "") not in ("", "0")
 RENDER_TIMEOUT_MS = 30_000
 
@@ -79,27 +88,10 @@ except ImportError:  # pragma: no cover - requirements.txt pins playwright
 # What to expect: the pages of _toc.yml and their Colab links, from _config.yml
 # ----------------------------------------------------------------------------------------------
 
+
 def toc_pages() -> list[tuple[str, str]]:
     """``(docname, source suffix)`` of every page in _toc.yml, in book order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages: list[tuple[str, str]] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if isinstance(node.get(key), str):
-                    name = re.sub(r"\.(ipynb|md)$", "", node[key])
-                    suffix = ".ipynb" if (ROOT / f"{name}.ipynb").is_file() else ".md"
-                    pages.append((name, suffix))
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return list(dict.fromkeys(pages))
+    return [(p.with_suffix("").as_posix(), p.suffix) for p in dict.fromkeys(toc_files(ROOT))]
 
 
 def expected_colab_url(docname: str, suffix: str) -> str:
@@ -118,6 +110,7 @@ PAGES = toc_pages()
 # ----------------------------------------------------------------------------------------------
 # Fixtures: one server, one browser, one summary for the module
 # ----------------------------------------------------------------------------------------------
+
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
@@ -154,6 +147,7 @@ def fresh_screenshots(summary):
 # Links: files and anchors of the built site
 # ----------------------------------------------------------------------------------------------
 
+
 class _Ids(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -165,7 +159,7 @@ class _Ids(html.parser.HTMLParser):
                 self.ids.add(value or "")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def anchors_of(path: Path) -> frozenset[str]:
     parser = _Ids()
     parser.feed(path.read_text(encoding="utf-8", errors="replace"))
@@ -306,10 +300,11 @@ def test_page_in_browser(page, server, browser, summary):
 
     tab.on("console", on_console)
     tab.on("pageerror", lambda error: console_errors.append(f"uncaught exception: {error}"))
-    tab.on("requestfailed", lambda request: console_errors.append(
-        f"request failed: {request.url} ({request.failure})"))
-    tab.on("response", lambda response: response.status >= 400 and console_errors.append(
-        f"HTTP {response.status}: {response.url}"))
+    tab.on("requestfailed", lambda request: console_errors.append(f"request failed: {request.url} ({request.failure})"))
+    tab.on(
+        "response",
+        lambda response: response.status >= 400 and console_errors.append(f"HTTP {response.status}: {response.url}"),
+    )
     try:
         tab.goto(f"{server}/{docname}.html", wait_until="load")
         tab.evaluate(WAIT_FOR_RENDERING, RENDER_TIMEOUT_MS)
@@ -319,7 +314,9 @@ def test_page_in_browser(page, server, browser, summary):
 
         # Math
         if seen["unrendered"]:
-            problems.append(f"{len(seen['unrendered'])} math elements not rendered by MathJax, e.g. {seen['unrendered'][:2]}")
+            problems.append(
+                f"{len(seen['unrendered'])} math elements not rendered by MathJax, e.g. {seen['unrendered'][:2]}"
+            )
         if seen["mathErrors"]:
             problems.append(f"MathJax errors: {seen['mathErrors'][:3]}")
         if seen["raw"]:
@@ -352,10 +349,15 @@ def test_page_in_browser(page, server, browser, summary):
                 # The toggle button: a click on the title's link to the exercise would navigate instead
                 # (and sphinx-togglebutton 0.4.5 throws "button is not defined" on it).
                 tab.locator(".solution").nth(index).locator(".toggle-button").click()
-                shown = tab.locator(".solution").nth(index).evaluate(
-                    "(s) => new Promise((r) => setTimeout(() => r(Array.from(s.children).some((c) => "
-                    "!c.classList.contains('admonition-title') && !c.classList.contains('toggle-button') && "
-                    "c.checkVisibility({visibilityProperty: true}) && c.getBoundingClientRect().height > 0)), 600))")
+                shown = (
+                    tab.locator(".solution")
+                    .nth(index)
+                    .evaluate(
+                        "(s) => new Promise((r) => setTimeout(() => r(Array.from(s.children).some((c) => "
+                        "!c.classList.contains('admonition-title') && !c.classList.contains('toggle-button') && "
+                        "c.checkVisibility({visibilityProperty: true}) && c.getBoundingClientRect().height > 0)), 600))"
+                    )
+                )
                 if not shown:
                     problems.append(f"solution {s['id']} does not open when its title is clicked")
         # Colab

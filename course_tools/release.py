@@ -28,6 +28,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_tools.toc import toc_notebooks
+
 CODE_STUB = "raise NotImplementedError()"
 """What replaces a ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region (keeps its indent)."""
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
@@ -42,10 +44,10 @@ _ANY_SOLUTION = re.compile(r"^\s*(?:`{3,}|~{3,}|:{3,})\s*\{(solution(?:-start|-e
 class ReleaseReport:
     """What :func:`release_notebook` removed from one notebook (for the command's summary)."""
 
-    solutions: int = 0          # {solution} directives removed
-    gated: int = 0              # {solution-start} ... {solution-end} regions removed
-    stubbed_cells: int = 0      # code cells whose solution region became the stub
-    removed_cells: int = 0      # markdown cells dropped entirely
+    solutions: int = 0  # {solution} directives removed
+    gated: int = 0  # {solution-start} ... {solution-end} regions removed
+    stubbed_cells: int = 0  # code cells whose solution region became the stub
+    removed_cells: int = 0  # markdown cells dropped entirely
     labels: list[str] = field(default_factory=list)
 
 
@@ -112,8 +114,9 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
         if cell.cell_type == "code":
             if _has_markers(cell.source):
                 if cell.source.count(BEGIN) != cell.source.count(END):
-                    raise ValueError(f"{where}: unbalanced '### {BEGIN}' / '### {END}' markers; "
-                                     "every solution region needs both.")
+                    raise ValueError(
+                        f"{where}: unbalanced '### {BEGIN}' / '### {END}' markers; every solution region needs both."
+                    )
                 try:
                     cell, _ = clear.preprocess_cell(cell, resources, index)
                 except RuntimeError as err:  # nested or unterminated region
@@ -123,7 +126,8 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
                 raise ValueError(
                     f"{where} sits inside the solution region {open_label!r} but has no "
                     f"'### {BEGIN}' / '### {END}' markers, so the student release would show "
-                    "it. Wrap its solution lines in the markers (inside the function body).")
+                    "it. Wrap its solution lines in the markers (inside the function body)."
+                )
             cells.append(cell)
             continue
         if cell.cell_type != "markdown":
@@ -138,8 +142,9 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
                 report.labels.append(arg)
             elif name == "solution-start":
                 if open_label is not None:
-                    raise ValueError(f"{where}: a new {{solution-start}} before the {{solution-end}} "
-                                     f"of {open_label!r}.")
+                    raise ValueError(
+                        f"{where}: a new {{solution-start}} before the {{solution-end}} of {open_label!r}."
+                    )
                 open_label = arg or "?"
                 report.gated += 1
                 report.labels.append(arg)
@@ -164,8 +169,7 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, R
         else:
             report.removed_cells += 1
     if open_label is not None:
-        raise ValueError(f"the solution region {open_label!r} has no {{solution-end}}; add one after "
-                         "its code cell.")
+        raise ValueError(f"the solution region {open_label!r} has no {{solution-end}}; add one after its code cell.")
     nb.cells = cells
     return nb, report
 
@@ -199,8 +203,7 @@ def check_release(nb: nbformat.NotebookNode, name: str = "notebook") -> None:
             raise ValueError(f"{name}, cell {index}: outputs were not cleared")
 
 
-def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
-                     ) -> tuple[nbformat.NotebookNode, ReleaseReport]:
+def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> tuple[nbformat.NotebookNode, ReleaseReport]:
     """The student version of ``nb``: :func:`strip_solutions`, :func:`clear_outputs`, checked."""
     student, report = strip_solutions(nb)
     student = clear_outputs(student)
@@ -208,51 +211,9 @@ def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
     return student, report
 
 
-def toc_notebooks(root: str | Path) -> list[Path]:
-    """Every notebook listed in ``root/_toc.yml`` (paths relative to ``root``), in book order.
-
-    Entries that are not notebooks (``intro.md``...) are skipped. Raises ``ValueError`` if
-    ``_toc.yml`` is missing or lists a file that exists neither as ``.ipynb`` nor ``.md``.
-    """
-    import yaml
-
-    root = Path(root)
-    toc_path = root / "_toc.yml"
-    if not toc_path.is_file():
-        raise ValueError(f"no _toc.yml in {root}; pass the book's root folder")
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    found: list[Path] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                entry = node.get(key)
-                if isinstance(entry, str):
-                    found.append(_resolve(root, entry))
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return [p.relative_to(root) for p in dict.fromkeys(found) if p.suffix == ".ipynb"]
-
-
-def _resolve(root: Path, entry: str) -> Path:
-    path = root / entry
-    if path.suffix in (".ipynb", ".md") and path.is_file():
-        return path
-    for suffix in (".ipynb", ".md"):
-        candidate = path.with_name(path.name + suffix)
-        if candidate.is_file():
-            return candidate
-    raise ValueError(f"_toc.yml lists {entry!r}, but neither {entry}.ipynb nor {entry}.md exists")
-
-
-def release_book(root: str | Path, out: str | Path, notebooks: Iterable[str | Path] | None = None
-                 ) -> dict[Path, ReleaseReport]:
+def release_book(
+    root: str | Path, out: str | Path, notebooks: Iterable[str | Path] | None = None
+) -> dict[Path, ReleaseReport]:
     """Write the student release of ``notebooks`` (default: all in ``_toc.yml``) under ``out``.
 
     Paths inside ``out`` mirror the book (``chapters/00_how_to_use.ipynb``...). Returns each
