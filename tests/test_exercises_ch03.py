@@ -119,6 +119,7 @@ def _buggy_backward(params, X, y):
     ("ch03.hand_gradients", lambda: (12.0, -18.0), "both paths"),
     ("ch03.hand_gradients", lambda: (6.0, 18.0), "dL/db"),
     ("ch03.hand_gradients", lambda: 6.0, "tuple"),
+    ("ch03.hand_gradients", lambda: (-18.0, 6.0), "swapped"),
     ("ch03.value_sigmoid", lambda v: Value(1 / (1 + math.exp(-v.data))), "not connected"),
     ("ch03.value_sigmoid", lambda v: v.tanh(), "expected 1/(1+exp(-x))"),
     ("ch03.value_sigmoid", _overwriting_sigmoid, "+="),

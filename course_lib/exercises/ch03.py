@@ -24,6 +24,9 @@ def _hand_gradients(hand_gradients: Any) -> str:
         da, db = (float(v) for v in got)
     except (TypeError, ValueError):
         raise CheckFailed(f"both entries must be numbers, got {got!r}.") from None
+    if math.isclose(da, -18.0) and math.isclose(db, 6.0):
+        raise CheckFailed("your two numbers are right but swapped: you returned (dL/db, dL/da). Return "
+                          "(dL_da, dL_db), in that order: dL/da = 6 (a has two paths to L), dL/db = -18.")
     if math.isclose(da, 12.0) and math.isclose(db, -18.0):
         raise CheckFailed("dL/db is right, but dL/da = 12 counts only the path through c = a*b; `a` also "
                           "feeds d = c + a directly. Add the gradients of both paths.")
