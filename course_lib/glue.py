@@ -15,10 +15,12 @@ import numpy as np
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Store ``value`` under ``name`` for ``{glue:text}`` / ``{glue}`` roles; return it.
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Store ``value`` under ``name`` for ``{glue:text}`` / ``{glue}`` roles.
 
     NumPy scalars are converted to Python numbers so that format specs like ``:.2f`` work.
+    Returns ``None``, so a ``glue(...)`` on a cell's last line leaves no stray number under
+    the cell's figure or output.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"glue names must be identifiers like 'val_acc', got {name!r}")
@@ -30,6 +32,6 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         from myst_nb import glue as _myst_glue
     except ImportError:  # pragma: no cover - only where myst-nb is missing
         print(f"{name} = {value!r}")
-        return value
+        return None
     _myst_glue(name, value, display=display)
-    return value
+    return None
