@@ -32,6 +32,5 @@ def glue(name: str, value: Any, display: bool = False) -> None:
         from myst_nb import glue as _myst_glue
     except ImportError:  # pragma: no cover - only where myst-nb is missing
         print(f"{name} = {value!r}")
-        return None
+        return
     _myst_glue(name, value, display=display)
-    return None

@@ -111,7 +111,7 @@ def torch_transposed_only_when_square(torch_net, keras_net):
 
 
 def tensors_kept(torch_net, keras_net):   # torch tensors instead of NumPy arrays: accepted
-    p_torch, p_keras = params_from_frameworks(torch_net, keras_net)
+    _, p_keras = params_from_frameworks(torch_net, keras_net)
     return {"W1": torch_net[0].weight.T, "b1": torch_net[0].bias, "W2": torch_net[2].weight.T,
             "b2": torch_net[2].bias}, p_keras
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises._core import CheckFailed, call, expect_array, expect_equal, register, to_numpy
+from course_lib.exercises._core import CheckFailed, call, expect_array, register, to_numpy
 
 
 def _problem(n: int, d: int, h: int, seed: int) -> tuple[np.ndarray, ...]:
