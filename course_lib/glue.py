@@ -15,10 +15,12 @@ import numpy as np
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Store ``value`` under ``name`` for ``{glue:text}`` / ``{glue}`` roles; return it.
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Store ``value`` under ``name`` for ``{glue:text}`` / ``{glue}`` roles.
 
     NumPy scalars are converted to Python numbers so that format specs like ``:.2f`` work.
+    Returns ``None``, so a ``glue(...)`` on a cell's last line leaves no stray number under
+    the cell's figure or output.
 
     Introduced in chapter 0.
     """
@@ -30,6 +32,5 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         from myst_nb import glue as _myst_glue
     except ImportError:  # pragma: no cover - only where myst-nb is missing
         print(f"{name} = {value!r}")
-        return value
+        return
     _myst_glue(name, value, display=display)
-    return value

@@ -107,3 +107,43 @@ def test_torch_and_tf_tensors_are_accepted():
 
     r = check("ch00.double", lambda x: torch.as_tensor(x, dtype=torch.float64) * 2)
     assert r.passed, r.message
+
+
+def _loop_swallowing_exceptions(x):
+    # a student's loop that catches every Exception: it must not swallow the time limit
+    while True:
+        try:
+            x = _one_step(x)          # the signal lands inside the `try` (at the call)
+        except Exception:  # noqa: BLE001, S110  the student's mistake this test is about
+            pass
+
+
+def _one_step(x):
+    for _ in range(1000):
+        x = x + 1
+    return x
+
+
+@pytest.mark.timeout(20, method="thread")  # the thread method: check() itself uses SIGALRM
+def test_time_limit_not_swallowed_by_except_exception():
+    r = check("ch00.double", _loop_swallowing_exceptions, time_limit=0.5)
+    assert r.status == ex.FAILED and "longer than 0.5 s" in r.message
+
+
+def _interrupted(x):
+    raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_is_not_reported_as_a_wrong_answer():
+    # pressing "stop" in Jupyter must stop the cell, not be turned into a [failed] box
+    with pytest.raises(KeyboardInterrupt):
+        check("ch00.double", _interrupted)
+
+
+@pytest.mark.timeout(20, method="thread")
+def test_time_limit_leaves_no_alarm_behind():
+    import signal
+
+    check("ch00.double", _loop_swallowing_exceptions, time_limit=0.3)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert check("ch00.double", lambda x: 2 * x).passed

@@ -1,7 +1,9 @@
 """Chapter 2 checkers: the reference answers pass; wrong, None, crashing and stub answers never raise."""
 
+import keras  # noqa: F401  imported here, as in the notebook, so the checker's time limit
 import numpy as np
 import pytest
+import torch  # noqa: F401  does not include the first import of the frameworks
 
 from course_lib import mlp
 from course_lib.exercises import FAILED, NOT_ATTEMPTED, check
@@ -31,8 +33,11 @@ def grad_W1(X, y, W1, b1, W2, b2):
     return X.T @ delta1 / X.shape[0]
 
 
-def count_params(sizes):
-    return sum(m * n + n for m, n in zip(sizes[:-1], sizes[1:]))
+def params_from_frameworks(torch_net, keras_net):
+    p_torch = {"W1": torch_net[0].weight.detach().numpy().T, "b1": torch_net[0].bias.detach().numpy(),
+               "W2": torch_net[2].weight.detach().numpy().T, "b2": torch_net[2].bias.detach().numpy()}
+    W1, b1, W2, b2 = keras_net.get_weights()
+    return p_torch, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
 
 
 def train_from_zeros(X, y, n_hidden, steps, lr):
@@ -43,7 +48,7 @@ def train_from_zeros(X, y, n_hidden, steps, lr):
 REFERENCE = {
     "ch02.forward": mlp_forward,
     "ch02.grad_W1": grad_W1,
-    "ch02.count_params": count_params,
+    "ch02.params_from_frameworks": params_from_frameworks,
     "ch02.train_from_zeros": train_from_zeros,
 }
 
@@ -79,8 +84,41 @@ def grad_wrong_sign(*args):
     return -grad_W1(*args)
 
 
-def count_no_bias(sizes):
-    return sum(m * n for m, n in zip(sizes[:-1], sizes[1:]))
+def torch_not_transposed(torch_net, keras_net):
+    p_torch, p_keras = params_from_frameworks(torch_net, keras_net)
+    p_torch["W1"] = torch_net[0].weight.detach().numpy()
+    return p_torch, p_keras
+
+
+def torch_w2_not_transposed(torch_net, keras_net):
+    p_torch, p_keras = params_from_frameworks(torch_net, keras_net)
+    p_torch["W2"] = torch_net[2].weight.detach().numpy()
+    return p_torch, p_keras
+
+
+def keras_transposed(torch_net, keras_net):
+    p_torch, p_keras = params_from_frameworks(torch_net, keras_net)
+    p_keras["W1"] = p_keras["W1"].T
+    return p_torch, p_keras
+
+
+def torch_transposed_only_when_square(torch_net, keras_net):
+    # right for D != H by reshaping instead of transposing: wrong values, caught on the square net
+    p_torch, p_keras = params_from_frameworks(torch_net, keras_net)
+    w = torch_net[0].weight.detach().numpy()
+    p_torch["W1"] = w.reshape(w.shape[::-1])
+    return p_torch, p_keras
+
+
+def tensors_kept(torch_net, keras_net):   # torch tensors instead of NumPy arrays: accepted
+    _, p_keras = params_from_frameworks(torch_net, keras_net)
+    return {"W1": torch_net[0].weight.T, "b1": torch_net[0].bias, "W2": torch_net[2].weight.T,
+            "b2": torch_net[2].bias}, p_keras
+
+
+def swapped_frameworks(torch_net, keras_net):
+    p_torch, p_keras = params_from_frameworks(torch_net, keras_net)
+    return p_keras, p_torch
 
 
 def train_from_random(X, y, n_hidden, steps, lr):
@@ -100,7 +138,13 @@ WRONG = [
     ("ch02.grad_W1", grad_not_mean, "divide by N"),
     ("ch02.grad_W1", grad_no_tanh_derivative, "tanh derivative"),
     ("ch02.grad_W1", grad_wrong_sign, "wrong sign"),
-    ("ch02.count_params", count_no_bias, "only the weights"),
+    ("ch02.params_from_frameworks", torch_not_transposed, "(out, in)"),
+    ("ch02.params_from_frameworks", torch_w2_not_transposed, "(out, in)"),
+    ("ch02.params_from_frameworks", keras_transposed, "do not transpose"),
+    ("ch02.params_from_frameworks", torch_transposed_only_when_square, "reshaped"),
+    ("ch02.params_from_frameworks", swapped_frameworks, "in that order"),
+    ("ch02.params_from_frameworks", lambda t, k: params_from_frameworks(t, k)[0], "tuple"),
+    ("ch02.params_from_frameworks", lambda t, k: ({"W1": 0}, {}), "keys"),
     ("ch02.train_from_zeros", train_from_random, "not zero"),
     ("ch02.train_from_zeros", train_returns_tuple, "dict with keys"),
 ]
@@ -134,3 +178,7 @@ def test_nan_answer_fails():
 @pytest.mark.parametrize("answer", [_stub, None, ...])
 def test_stubs_are_not_attempted(name, answer):
     assert check(name, answer).status == NOT_ATTEMPTED
+
+
+def test_tensors_are_accepted_as_parameters():
+    assert check("ch02.params_from_frameworks", tensors_kept).passed

@@ -34,6 +34,35 @@ def value_sigmoid(v):
     return out
 
 
+def value_divide(a, b):
+    out = Value(a.data / b.data, (a, b), "/")
+
+    def _backward():
+        a.grad += out.grad / b.data
+        b.grad += -a.data / b.data**2 * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def _divide_with(rule_a, rule_b, overwrite=False):
+    """A divide whose backward uses rule_a(a, b, g) and rule_b(a, b, g) (the typical mistakes)."""
+    def divide(a, b):
+        out = Value(a.data / b.data, (a, b), "/")
+
+        def _backward():
+            if overwrite:
+                a.grad = rule_a(a.data, b.data, out.grad)
+                b.grad = rule_b(a.data, b.data, out.grad)
+            else:
+                a.grad += rule_a(a.data, b.data, out.grad)
+                b.grad += rule_b(a.data, b.data, out.grad)
+
+        out._backward = _backward
+        return out
+    return divide
+
+
 def value_sigmoid_composed(v):
     return 1 / (1 + (-v).exp())
 
@@ -60,6 +89,7 @@ def softmax_ce_grad(Z, y):
 REFERENCE = {
     "ch03.hand_gradients": hand_gradients,
     "ch03.value_sigmoid": value_sigmoid,
+    "ch03.value_divide": value_divide,
     "ch03.tanh_backward": tanh_backward,
     "ch03.fixed_backward": fixed_backward,
     "ch03.softmax_ce_grad": softmax_ce_grad,
@@ -119,9 +149,19 @@ def _buggy_backward(params, X, y):
     ("ch03.hand_gradients", lambda: (12.0, -18.0), "both paths"),
     ("ch03.hand_gradients", lambda: (6.0, 18.0), "dL/db"),
     ("ch03.hand_gradients", lambda: 6.0, "tuple"),
+    ("ch03.hand_gradients", lambda: (-18.0, 6.0), "swapped"),
     ("ch03.value_sigmoid", lambda v: Value(1 / (1 + math.exp(-v.data))), "not connected"),
     ("ch03.value_sigmoid", lambda v: v.tanh(), "expected 1/(1+exp(-x))"),
     ("ch03.value_sigmoid", _overwriting_sigmoid, "+="),
+    ("ch03.value_divide", _divide_with(lambda a, b, g: g / b, lambda a, b, g: g * a / b**2), "wrong sign"),
+    ("ch03.value_divide", _divide_with(lambda a, b, g: 1 / b, lambda a, b, g: -a / b**2), "out.grad"),
+    ("ch03.value_divide", _divide_with(lambda a, b, g: g / b, lambda a, b, g: 0.0), "denominator"),
+    ("ch03.value_divide", _divide_with(lambda a, b, g: g * b, lambda a, b, g: -g * a / b**2), "1/b"),
+    ("ch03.value_divide", _divide_with(lambda a, b, g: g / b, lambda a, b, g: -g / b**2), "-a/b**2"),
+    ("ch03.value_divide", _divide_with(lambda a, b, g: g / b, lambda a, b, g: -g * a / b**2, overwrite=True), "+="),
+    ("ch03.value_divide", lambda a, b: Value(a.data / b.data), "not connected"),
+    ("ch03.value_divide", lambda a, b: a * b, "expected a / b"),
+    ("ch03.value_divide", lambda a, b: a.data / b.data, "return a Value"),
     ("ch03.tanh_backward", lambda Z, G: G * (1 - Z**2), "1 - tanh(Z)**2"),
     ("ch03.tanh_backward", lambda Z, G: 1 - np.tanh(Z) ** 2, "upstream"),
     ("ch03.fixed_backward", _buggy_backward, "still the buggy one"),
@@ -134,3 +174,21 @@ def test_wrong_answers_get_helpful_messages(name, answer, fragment):
     r = check(name, answer)
     assert r.status == ex.FAILED, r
     assert fragment in r.message, r.message
+
+
+def test_composed_divide_also_passes():
+    assert check("ch03.value_divide", lambda a, b: a * b**-1).passed
+
+
+def test_divide_with_crashing_backward_fails_cleanly():
+    def divide(a, b):
+        out = Value(a.data / b.data, (a, b), "/")
+
+        def _backward():
+            raise ValueError("oops")
+
+        out._backward = _backward
+        return out
+
+    r = check("ch03.value_divide", divide)
+    assert r.status == ex.FAILED and "raised ValueError" in r.message

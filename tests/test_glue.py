@@ -9,10 +9,18 @@ def test_glue_converts_numpy_scalars(monkeypatch):
     import myst_nb
 
     monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
-    assert glue("acc", np.float32(0.5)) == 0.5
-    assert type(seen["acc"]) is float
-    assert type(glue("n", np.int64(3))) is int
-    assert type(glue("z", np.array(2.0))) is float
+    glue("acc", np.float32(0.5))
+    glue("n", np.int64(3))
+    glue("z", np.array(2.0))
+    assert seen == {"acc": 0.5, "n": 3, "z": 2.0}
+    assert type(seen["acc"]) is float and type(seen["n"]) is int and type(seen["z"]) is float
+
+
+def test_glue_returns_none_so_a_last_line_glue_displays_nothing(monkeypatch):
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: None)
+    assert glue("acc", 0.5) is None
 
 
 @pytest.mark.parametrize("name", ["", "1abc", "a-b", None])

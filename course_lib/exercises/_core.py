@@ -45,8 +45,13 @@ class NotAttempted(Exception):
     """
 
 
-class _TimeLimit(Exception):
-    pass
+class _TimeLimit(BaseException):
+    """Raised by the time limit inside the student's code.
+
+    It derives from ``BaseException``, like ``KeyboardInterrupt``, so that a student's
+    ``except Exception: pass`` inside a loop cannot swallow it (the check would then never
+    return). A bare ``except:`` still can; nothing short of a separate process stops that.
+    """
 
 
 @dataclass(frozen=True)

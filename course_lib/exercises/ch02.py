@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises._core import CheckFailed, call, expect_array, expect_equal, register, to_numpy
+from course_lib.exercises._core import CheckFailed, call, expect_array, register, to_numpy
 
 
 def _problem(n: int, d: int, h: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -73,18 +73,85 @@ def _grad_W1(grad_W1: Any) -> str:
     return "dW1 matches autograd-verified values on three networks."
 
 
-@register("ch02.count_params")
-def _count_params(count_params: Any) -> str:
-    """``count_params(layer_sizes)`` -> int, weights and biases of a fully connected network."""
-    for sizes in ([2, 16, 1], [2, 1], [784, 128, 64, 10], [3, 5, 5, 5, 2]):
-        want = sum(m * n + n for m, n in zip(sizes[:-1], sizes[1:]))
-        got = call(count_params, list(sizes))
-        no_bias = sum(m * n for m, n in zip(sizes[:-1], sizes[1:]))
-        if isinstance(got, (int, np.integer)) and got == no_bias:
-            raise CheckFailed(f"count_params({sizes}) = {got} counts only the weights; add one bias per unit "
-                              "of every layer after the input.")
-        expect_equal(got, want, what=f"count_params({sizes})")
-    return "right for four networks, the same as sum(p.numel() for p in model.parameters())."
+def _framework_nets(d: int, h: int, seed: int) -> tuple[Any, Any]:
+    """A PyTorch and a Keras d-h-1 tanh/sigmoid network, each with its own random weights."""
+    import keras
+    import torch
+
+    torch.manual_seed(seed)
+    torch_net = torch.nn.Sequential(torch.nn.Linear(d, h), torch.nn.Tanh(), torch.nn.Linear(h, 1),
+                                    torch.nn.Sigmoid())
+    keras.utils.set_random_seed(seed)
+    keras_net = keras.Sequential([keras.Input(shape=(d,)), keras.layers.Dense(h, activation="tanh"),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+    return torch_net, keras_net
+
+
+_KEYS = ("W1", "b1", "W2", "b2")
+
+
+def _check_params(got: Any, want: dict[str, np.ndarray], framework: str, stored: dict[str, str]) -> None:
+    if not isinstance(got, dict) or set(got) != set(_KEYS):
+        raise CheckFailed(f"the {framework} parameters should be a dict with keys 'W1', 'b1', 'W2', 'b2', "
+                          f"got {type(got).__name__} {sorted(got) if isinstance(got, dict) else ''}.")
+    for k in _KEYS:
+        arr = to_numpy(got[k], f"{framework} {k}")
+        if arr.ndim == 2 and arr.shape == want[k].shape[::-1] and arr.shape != want[k].shape:
+            raise CheckFailed(f"your {framework} {k} has shape {arr.shape}, the transpose of the expected "
+                              f"{want[k].shape}. {stored[k]}")
+        if (arr.shape == want[k].shape and arr.ndim == 2 and arr.shape[0] == arr.shape[1]
+                and np.allclose(arr, want[k].T, atol=1e-6) and not np.allclose(want[k], want[k].T, atol=1e-6)):
+            raise CheckFailed(f"your {framework} {k} is the transpose of the right one (a square matrix, so the "
+                              f"shapes could not warn you). {stored[k]}")
+        if (arr.shape == want[k].shape and arr.ndim == 2 and min(arr.shape) > 1
+                and np.allclose(arr, want[k].T.reshape(want[k].shape), atol=1e-6)):
+            raise CheckFailed(f"your {framework} {k} has the right shape but its entries are shuffled: you "
+                              "reshaped where a transpose is needed (reshape keeps the order of the entries "
+                              f"in memory; .T swaps the axes). {stored[k]}")
+        if arr.size == want[k].size and arr.shape != want[k].shape:
+            raise CheckFailed(f"your {framework} {k} has shape {arr.shape}; our convention is {want[k].shape}: "
+                              "reshape it.")
+        expect_array(arr, want[k], rtol=1e-6, atol=1e-7, what=f"your {framework} {k}")
+
+
+@register("ch02.params_from_frameworks")
+def _params_from_frameworks(params_from_frameworks: Any) -> str:
+    """``params_from_frameworks(torch_net, keras_net)`` -> ``(params_torch, params_keras)``.
+
+    Each is a dict of NumPy arrays in this chapter's layout: W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,),
+    read from a ``torch.nn.Sequential(Linear(D, H), Tanh(), Linear(H, 1), Sigmoid())`` and from a
+    Keras ``Sequential`` of ``Dense(H, "tanh")`` and ``Dense(1, "sigmoid")``.
+    """
+    torch_stored = {"W1": "nn.Linear stores its weight as (out, in) = (H, D): transpose it to get W1 (D, H).",
+                    "W2": "nn.Linear stores its weight as (out, in) = (1, H): transpose it to get W2 (H, 1).",
+                    "b1": "", "b2": ""}
+    keras_stored = {"W1": "A Keras Dense kernel is already (in, out) = (D, H), like W1: do not transpose it.",
+                    "W2": "A Keras Dense kernel is already (in, out) = (H, 1), like W2: do not transpose it.",
+                    "b1": "", "b2": ""}
+    for d, h, seed in ((2, 5, 0), (4, 4, 1)):      # D != H, and D == H where a transpose cannot crash
+        torch_net, keras_net = _framework_nets(d, h, seed)
+        got = call(params_from_frameworks, torch_net, keras_net)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailed(f"return a tuple (params_torch, params_keras) of two dicts, got {type(got).__name__}.")
+        want_torch = {"W1": torch_net[0].weight.detach().numpy().T, "b1": torch_net[0].bias.detach().numpy(),
+                      "W2": torch_net[2].weight.detach().numpy().T, "b2": torch_net[2].bias.detach().numpy()}
+        want_keras = dict(zip(_KEYS, keras_net.get_weights()))
+        if isinstance(got[0], dict) and "W1" in got[0] and set(got[0]) == set(_KEYS):
+            w1 = to_numpy(got[0]["W1"], "PyTorch W1")
+            if w1.shape == want_keras["W1"].shape and np.allclose(w1, want_keras["W1"], atol=1e-7):
+                raise CheckFailed("your first dict holds the Keras weights: return (params_torch, params_keras), "
+                                  "in that order.")
+        _check_params(got[0], want_torch, "PyTorch", torch_stored)
+        _check_params(got[1], want_keras, "Keras", keras_stored)
+        X = np.random.default_rng(seed).normal(size=(7, d)).astype(np.float32)
+        for framework, params, out in (("PyTorch", got[0], torch_net(__import__("torch").from_numpy(X))),
+                                       ("Keras", got[1], keras_net(X))):
+            p = {k: to_numpy(params[k]) for k in _KEYS}
+            ours = _forward_reference(X.astype(np.float64), p["W1"], p["b1"], p["W2"], p["b2"])[0]
+            expect_array(ours, to_numpy(out)[:, 0], rtol=1e-5, atol=1e-6,
+                         what=f"the NumPy forward pass with your {framework} parameters")
+    return ("both networks' weights read into NumPy (W1 = weight.T for nn.Linear, the kernel as it is for "
+            "Keras); NumPy's forward pass reproduces both networks, for D != H and D == H.")
 
 
 @register("ch02.train_from_zeros")

@@ -24,6 +24,9 @@ def _hand_gradients(hand_gradients: Any) -> str:
         da, db = (float(v) for v in got)
     except (TypeError, ValueError):
         raise CheckFailed(f"both entries must be numbers, got {got!r}.") from None
+    if math.isclose(da, -18.0) and math.isclose(db, 6.0):
+        raise CheckFailed("your two numbers are right but swapped: you returned (dL/db, dL/da). Return "
+                          "(dL_da, dL_db), in that order: dL/da = 6 (a has two paths to L), dL/db = -18.")
     if math.isclose(da, 12.0) and math.isclose(db, -18.0):
         raise CheckFailed("dL/db is right, but dL/da = 12 counts only the path through c = a*b; `a` also "
                           "feeds d = c + a directly. Add the gradients of both paths.")
@@ -79,6 +82,58 @@ def _value_sigmoid(sigmoid: Any) -> str:
         raise CheckFailed("sigmoid(v) + sigmoid(v) gives the wrong gradient for v: your backward must *add* "
                           "to v.grad (+=), not overwrite it (=), because v can be used more than once.")
     return "value, local derivative s(1-s), chain rule and accumulation are all right."
+
+
+def _backward_of(out: Any, what: str) -> None:
+    try:
+        out.backward()
+    except Exception as e:  # noqa: BLE001  the student's _backward closure crashed
+        raise CheckFailed(f"backward() through {what} raised {type(e).__name__}: {e}") from None
+
+
+@register("ch03.value_divide")
+def _value_divide(divide: Any) -> str:
+    """``divide(a, b)`` takes two Values and returns a Value a/b connected to both, with its backward."""
+    from course_lib.autograd import Value
+
+    for x, y in ((3.0, 2.0), (-1.5, 0.5), (2.0, -4.0)):
+        a, b = Value(x), Value(y)
+        out = call(divide, a, b)
+        if not isinstance(out, Value):
+            raise CheckFailed(f"divide(Value({x}), Value({y})) returned a {type(out).__name__}; return a Value.")
+        if not math.isclose(out.data, x / y, rel_tol=1e-12):
+            raise CheckFailed(f"divide(Value({x}), Value({y})).data = {out.data:.6g}, expected a / b = {x / y:.6g}.")
+        _backward_of(out * 5.0, "your divide")        # upstream gradient 5: tests the chain rule
+        da, db = 5.0 / y, -5.0 * x / y**2
+        if a.grad == 0.0 and b.grad == 0.0:
+            raise CheckFailed("both inputs' gradients stayed 0: the output is not connected to a and b. Create it "
+                              "with Value(a.data / b.data, (a, b), '/') and set out._backward.")
+        if math.isclose(a.grad, 1 / y, rel_tol=1e-9) or (math.isclose(b.grad, -x / y**2, rel_tol=1e-9)
+                                                        and math.isclose(a.grad, da, rel_tol=1e-9)):
+            raise CheckFailed("the local derivatives are not multiplied by out.grad: the chain rule is "
+                              "a.grad += (1 / b.data) * out.grad, and the same factor out.grad for b.")
+        if not math.isclose(a.grad, da, rel_tol=1e-9):
+            raise CheckFailed(f"d(a/b)/da should be 1/b; for a={x}, b={y} and upstream gradient 5 that gives "
+                              f"a.grad = {da:.6g}, your backward gave {a.grad:.6g}.")
+        if b.grad == 0.0:
+            raise CheckFailed("b.grad stayed 0: the denominator is an input too and needs its own rule, "
+                              "d(a/b)/db = -a/b**2.")
+        if math.isclose(b.grad, -db, rel_tol=1e-9):
+            raise CheckFailed(f"b.grad = {b.grad:.6g} has the wrong sign: d(a/b)/db = -a/b**2 (the quotient rule; "
+                              "a larger denominator makes a/b smaller when a > 0).")
+        if not math.isclose(b.grad, db, rel_tol=1e-9):
+            raise CheckFailed(f"d(a/b)/db should be -a/b**2; for a={x}, b={y} and upstream gradient 5 that gives "
+                              f"b.grad = {db:.6g}, your backward gave {b.grad:.6g}.")
+    v = Value(2.0)
+    out = call(divide, v, v)                            # a node used twice: x / x = 1, derivative 0
+    if not isinstance(out, Value):
+        raise CheckFailed("divide(v, v) did not return a Value.")
+    _backward_of(out, "divide(v, v)")
+    if not math.isclose(v.grad, 0.0, abs_tol=1e-12):
+        raise CheckFailed(f"divide(v, v) = 1 for every v, so its gradient is 0, but your backward gave {v.grad:.6g}: "
+                          "it must *add* to a.grad and b.grad (+=), not overwrite them (=), because a and b can "
+                          "be the same node.")
+    return "value a/b, both local rules (1/b and -a/b**2), the chain rule and accumulation are right."
 
 
 # ------------------------------------------------------------------------------------------------
