@@ -67,6 +67,7 @@ __all__ = [
 # Argument checking
 # ----------------------------------------------------------------------------------------------
 
+
 def _pair(value: Any, name: str, minimum: int) -> tuple[int, int]:
     """``3 -> (3, 3)``, ``(2, 1) -> (2, 1)``; every entry an integer >= ``minimum``."""
     if isinstance(value, (tuple, list)):
@@ -96,13 +97,19 @@ def _as_float(a: Any, name: str) -> np.ndarray:
 def _check_x(x: Any, fn: str, channels_hint: int | None = None) -> np.ndarray:
     x = _as_float(x, "x")
     if x.ndim != 4:
-        fix = (" For a single image of shape (C, H, W) add a batch axis: x[None]." if x.ndim == 3 else
-               " For one grayscale image of shape (H, W) use x[None, None]." if x.ndim == 2 else "")
+        fix = (
+            " For a single image of shape (C, H, W) add a batch axis: x[None]."
+            if x.ndim == 3
+            else " For one grayscale image of shape (H, W) use x[None, None]."
+            if x.ndim == 2
+            else ""
+        )
         raise ValueError(f"{fn} expects x of shape (N, C, H, W) (4-D, NCHW), got shape {x.shape}.{fix}")
     if channels_hint is not None and x.shape[1] != channels_hint and x.shape[3] == channels_hint:
         raise ValueError(
             f"{fn}: x has shape {x.shape}, which looks like NHWC (channels last, TensorFlow's layout), "
-            f"but this function expects NCHW; convert with x.transpose(0, 3, 1, 2).")
+            f"but this function expects NCHW; convert with x.transpose(0, 3, 1, 2)."
+        )
     return x
 
 
@@ -121,23 +128,29 @@ def conv_output_size(H: int, k: int, p: int = 0, s: int = 1, d: int = 1) -> int:
     if span > H + 2 * p:
         raise ValueError(
             f"the kernel spans d(k - 1) + 1 = {span} pixels but the padded input has only "
-            f"H + 2p = {H + 2 * p}: use a smaller kernel or dilation, or more padding.")
+            f"H + 2p = {H + 2 * p}: use a smaller kernel or dilation, or more padding."
+        )
     return (H + 2 * p - span) // s + 1
 
 
-def _conv_geometry(x: np.ndarray, w: np.ndarray, stride: IntOrPair, padding: IntOrPair,
-                   dilation: IntOrPair, groups: int, fn: str) -> dict[str, Any]:
+def _conv_geometry(
+    x: np.ndarray, w: np.ndarray, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair, groups: int, fn: str
+) -> dict[str, Any]:
     if w.ndim != 4:
-        raise ValueError(f"{fn} expects weights w of shape (O, C // groups, kh, kw) (OIHW), got shape "
-                         f"{w.shape}. A TensorFlow kernel (kh, kw, C, O) converts with w.transpose(3, 2, 0, 1).")
+        raise ValueError(
+            f"{fn} expects weights w of shape (O, C // groups, kh, kw) (OIHW), got shape "
+            f"{w.shape}. A TensorFlow kernel (kh, kw, C, O) converts with w.transpose(3, 2, 0, 1)."
+        )
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"groups must be a positive int, got {groups!r}")
     groups = int(groups)
     N, C, H, W = x.shape
-    O, Cg, kh, kw = w.shape
+    O, Cg, kh, kw = w.shape  # noqa: E741 - O for output channels, as in the OIHW layout
     if C % groups or O % groups:
-        raise ValueError(f"groups={groups} must divide both the input channels ({C}) and the output "
-                         f"channels ({O}); pick a common divisor.")
+        raise ValueError(
+            f"groups={groups} must divide both the input channels ({C}) and the output "
+            f"channels ({O}); pick a common divisor."
+        )
     if Cg * groups != C:
         hint = ""
         if x.shape[3] == Cg * groups:
@@ -145,7 +158,8 @@ def _conv_geometry(x: np.ndarray, w: np.ndarray, stride: IntOrPair, padding: Int
         raise ValueError(
             f"channel mismatch: x has C = {C} channels (axis 1 of NCHW) but w expects "
             f"C // groups * groups = {Cg} * {groups} = {Cg * groups} (w.shape[1] = {Cg}).{hint} Otherwise "
-            f"make w.shape[1] == C // groups.")
+            f"make w.shape[1] == C // groups."
+        )
     sh, sw = _pair(stride, "stride", 1)
     ph, pw = _pair(padding, "padding", 0)
     dh, dw = _pair(dilation, "dilation", 1)
@@ -154,23 +168,43 @@ def _conv_geometry(x: np.ndarray, w: np.ndarray, stride: IntOrPair, padding: Int
             raise ValueError(
                 f"{fn}: along the {axis} the kernel spans d(k - 1) + 1 = {d * (k - 1) + 1} pixels but the "
                 f"padded input has only {n_in} + 2*{p} = {n_in + 2 * p}; use a smaller kernel or dilation, "
-                f"or more padding.")
+                f"or more padding."
+            )
     Ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     Wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    return {"N": N, "C": C, "H": H, "W": W, "O": O, "Cg": Cg, "kh": kh, "kw": kw, "sh": sh, "sw": sw, "ph": ph, "pw": pw,
-                "dh": dh, "dw": dw, "Ho": Ho, "Wo": Wo, "G": groups}
+    return {
+        "N": N,
+        "C": C,
+        "H": H,
+        "W": W,
+        "O": O,
+        "Cg": Cg,
+        "kh": kh,
+        "kw": kw,
+        "sh": sh,
+        "sw": sw,
+        "ph": ph,
+        "pw": pw,
+        "dh": dh,
+        "dw": dw,
+        "Ho": Ho,
+        "Wo": Wo,
+        "G": groups,
+    }
 
 
-def _prepare(x: Any, w: Any, b: Any, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair,
-             groups: int, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[str, Any]]:
+def _prepare(
+    x: Any, w: Any, b: Any, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair, groups: int, fn: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[str, Any]]:
     w = _as_float(w, "w")
     x = _check_x(x, fn)
     geo = _conv_geometry(x, w, stride, padding, dilation, groups, fn)
     if b is not None:
         b = _as_float(b, "b")
         if b.shape != (geo["O"],):
-            raise ValueError(f"the bias must have shape (O,) = ({geo['O']},), one entry per output channel, "
-                             f"got {b.shape}")
+            raise ValueError(
+                f"the bias must have shape (O,) = ({geo['O']},), one entry per output channel, got {b.shape}"
+            )
     return x, w, b, geo
 
 
@@ -182,8 +216,16 @@ def _result_dtype(*arrays: np.ndarray | None) -> np.dtype:
 # Convolution: the loop version, im2col, the backward pass
 # ----------------------------------------------------------------------------------------------
 
-def conv2d_loop(x: Any, w: Any, b: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
-                dilation: IntOrPair = 1, groups: int = 1) -> np.ndarray:
+
+def conv2d_loop(
+    x: Any,
+    w: Any,
+    b: Any = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> np.ndarray:
     """The teaching version of :func:`conv2d`: the defining formula, one output entry at a time.
 
     x ``(N, C, H, W)``, w ``(O, C // groups, kh, kw)``, b ``(O,)`` or None ->
@@ -197,21 +239,24 @@ def conv2d_loop(x: Any, w: Any, b: Any = None, stride: IntOrPair = 1, padding: I
     o_per_group = g["O"] // g["G"]
     for n in range(g["N"]):
         for o in range(g["O"]):
-            c0 = (o // o_per_group) * g["Cg"]             # first input channel of o's group
+            c0 = (o // o_per_group) * g["Cg"]  # first input channel of o's group
             for i in range(g["Ho"]):
                 for j in range(g["Wo"]):
                     total = 0.0 if b is None else b[o]
                     for c in range(g["Cg"]):
                         for m in range(g["kh"]):
                             for q in range(g["kw"]):
-                                total += w[o, c, m, q] * xpad[n, c0 + c, i * g["sh"] + m * g["dh"],
-                                                              j * g["sw"] + q * g["dw"]]
+                                total += (
+                                    w[o, c, m, q]
+                                    * xpad[n, c0 + c, i * g["sh"] + m * g["dh"], j * g["sw"] + q * g["dw"]]
+                                )
                     out[n, o, i, j] = total
     return out
 
 
-def im2col(x: Any, kernel_size: IntOrPair, stride: IntOrPair = 1, padding: IntOrPair = 0,
-           dilation: IntOrPair = 1) -> np.ndarray:
+def im2col(
+    x: Any, kernel_size: IntOrPair, stride: IntOrPair = 1, padding: IntOrPair = 0, dilation: IntOrPair = 1
+) -> np.ndarray:
     """Gather every receptive field of ``x`` ``(N, C, H, W)``: -> ``(N, C, kh, kw, Ho, Wo)``.
 
     ``cols[n, c, m, q, i, j] = xpad[n, c, i*s + m*d, j*s + q*d]``. Reshaped to
@@ -232,13 +277,20 @@ def _im2col(x: np.ndarray, g: dict[str, Any]) -> np.ndarray:
         r0 = m * g["dh"]
         for q in range(g["kw"]):
             c0 = q * g["dw"]
-            cols[:, :, m, q] = xpad[:, :, r0:r0 + g["sh"] * (g["Ho"] - 1) + 1:g["sh"],
-                                    c0:c0 + g["sw"] * (g["Wo"] - 1) + 1:g["sw"]]
+            cols[:, :, m, q] = xpad[
+                :, :, r0 : r0 + g["sh"] * (g["Ho"] - 1) + 1 : g["sh"], c0 : c0 + g["sw"] * (g["Wo"] - 1) + 1 : g["sw"]
+            ]
     return cols
 
 
-def col2im(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: IntOrPair, stride: IntOrPair = 1,
-           padding: IntOrPair = 0, dilation: IntOrPair = 1) -> np.ndarray:
+def col2im(
+    cols: Any,
+    x_shape: tuple[int, int, int, int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
     """The adjoint of :func:`im2col`: add every column entry back onto the pixel it came from.
 
     ``cols`` ``(N, C, kh, kw, Ho, Wo)`` -> ``(N, C, H, W)`` with ``x_shape = (N, C, H, W)``.
@@ -248,8 +300,7 @@ def col2im(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: IntOrPair
     if len(x_shape) != 4:
         raise ValueError(f"x_shape must be (N, C, H, W), got {x_shape!r}")
     kh, kw = _pair(kernel_size, "kernel_size", 1)
-    geo = _conv_geometry(np.empty(x_shape), np.empty((1, x_shape[1], kh, kw)), stride, padding, dilation, 1,
-                         "col2im")
+    geo = _conv_geometry(np.empty(x_shape), np.empty((1, x_shape[1], kh, kw)), stride, padding, dilation, 1, "col2im")
     cols = _as_float(cols, "cols")
     want = (geo["N"], geo["C"], kh, kw, geo["Ho"], geo["Wo"])
     if cols.shape != want:
@@ -263,13 +314,21 @@ def _col2im(cols: np.ndarray, g: dict[str, Any]) -> np.ndarray:
         r0 = m * g["dh"]
         for q in range(g["kw"]):
             c0 = q * g["dw"]
-            xpad[:, :, r0:r0 + g["sh"] * (g["Ho"] - 1) + 1:g["sh"],
-                 c0:c0 + g["sw"] * (g["Wo"] - 1) + 1:g["sw"]] += cols[:, :, m, q]
-    return xpad[:, :, g["ph"]:g["ph"] + g["H"], g["pw"]:g["pw"] + g["W"]]
+            xpad[
+                :, :, r0 : r0 + g["sh"] * (g["Ho"] - 1) + 1 : g["sh"], c0 : c0 + g["sw"] * (g["Wo"] - 1) + 1 : g["sw"]
+            ] += cols[:, :, m, q]
+    return xpad[:, :, g["ph"] : g["ph"] + g["H"], g["pw"] : g["pw"] + g["W"]]
 
 
-def conv2d(x: Any, w: Any, b: Any = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
-           dilation: IntOrPair = 1, groups: int = 1) -> np.ndarray:
+def conv2d(
+    x: Any,
+    w: Any,
+    b: Any = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> np.ndarray:
     """2-D convolution (cross-correlation) as one matrix multiply per group (im2col).
 
     x ``(N, C, H, W)``, w ``(O, C // groups, kh, kw)``, b ``(O,)`` or None ->
@@ -280,16 +339,23 @@ def conv2d(x: Any, w: Any, b: Any = None, stride: IntOrPair = 1, padding: IntOrP
     """
     x, w, b, g = _prepare(x, w, b, stride, padding, dilation, groups, "conv2d")
     G, N, K, P = g["G"], g["N"], g["Cg"] * g["kh"] * g["kw"], g["Ho"] * g["Wo"]
-    cols = _im2col(x, g).reshape(N, G, K, P)                     # (N, G, Cg*kh*kw, Ho*Wo)
-    wmat = w.reshape(G, g["O"] // G, K)                          # (G, O/G, Cg*kh*kw)
-    out = (wmat[None] @ cols).reshape(N, g["O"], g["Ho"], g["Wo"])   # (N, G, O/G, P) -> (N, O, Ho, Wo)
+    cols = _im2col(x, g).reshape(N, G, K, P)  # (N, G, Cg*kh*kw, Ho*Wo)
+    wmat = w.reshape(G, g["O"] // G, K)  # (G, O/G, Cg*kh*kw)
+    out = (wmat[None] @ cols).reshape(N, g["O"], g["Ho"], g["Wo"])  # (N, G, O/G, P) -> (N, O, Ho, Wo)
     if b is not None:
         out = out + b[None, :, None, None]
     return out.astype(_result_dtype(x, w, b), copy=False)
 
 
-def conv2d_backward(grad_out: Any, x: Any, w: Any, stride: IntOrPair = 1, padding: IntOrPair = 0,
-                    dilation: IntOrPair = 1, groups: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def conv2d_backward(
+    grad_out: Any,
+    x: Any,
+    w: Any,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``out = conv2d(x, w, b, ...)`` given ``grad_out = dL/dout``.
 
     grad_out ``(N, O, Ho, Wo)``, x ``(N, C, H, W)``, w ``(O, C // groups, kh, kw)`` ->
@@ -307,16 +373,18 @@ def conv2d_backward(grad_out: Any, x: Any, w: Any, stride: IntOrPair = 1, paddin
     grad_out = _as_float(grad_out, "grad_out")
     want = (g["N"], g["O"], g["Ho"], g["Wo"])
     if grad_out.shape != want:
-        raise ValueError(f"grad_out must have the shape of conv2d's output, (N, O, Ho, Wo) = {want}, got "
-                         f"{grad_out.shape}; pass the same stride/padding/dilation as in the forward pass.")
+        raise ValueError(
+            f"grad_out must have the shape of conv2d's output, (N, O, Ho, Wo) = {want}, got "
+            f"{grad_out.shape}; pass the same stride/padding/dilation as in the forward pass."
+        )
     G, N, K, P, Og = g["G"], g["N"], g["Cg"] * g["kh"] * g["kw"], g["Ho"] * g["Wo"], g["O"] // g["G"]
     dtype = _result_dtype(grad_out, x, w)
-    go = grad_out.reshape(N, G, Og, P)                           # (N, G, O/G, P)
-    db = grad_out.sum(axis=(0, 2, 3))                            # (O,)
-    cols = _im2col(x, g).reshape(N, G, K, P)                     # (N, G, K, P)
-    dw = (go @ cols.transpose(0, 1, 3, 2)).sum(axis=0)           # (G, O/G, K)
+    go = grad_out.reshape(N, G, Og, P)  # (N, G, O/G, P)
+    db = grad_out.sum(axis=(0, 2, 3))  # (O,)
+    cols = _im2col(x, g).reshape(N, G, K, P)  # (N, G, K, P)
+    dw = (go @ cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, O/G, K)
     wmat = w.reshape(G, Og, K)
-    dcols = wmat.transpose(0, 2, 1)[None] @ go                   # (N, G, K, P)
+    dcols = wmat.transpose(0, 2, 1)[None] @ go  # (N, G, K, P)
     dcols = dcols.reshape(N, g["C"], g["kh"], g["kw"], g["Ho"], g["Wo"])
     dx = _col2im(dcols, g)
     return dx.astype(dtype, copy=False), dw.reshape(w.shape).astype(dtype, copy=False), db.astype(dtype, copy=False)
@@ -326,15 +394,19 @@ def conv2d_backward(grad_out: Any, x: Any, w: Any, stride: IntOrPair = 1, paddin
 # Pooling
 # ----------------------------------------------------------------------------------------------
 
-def _pool_geometry(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
-                   fn: str) -> tuple[np.ndarray, dict[str, Any]]:
+
+def _pool_geometry(
+    x: Any, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair, fn: str
+) -> tuple[np.ndarray, dict[str, Any]]:
     x = _check_x(x, fn)
     kh, kw = _pair(kernel_size, "kernel_size", 1)
     sh, sw = (kh, kw) if stride is None else _pair(stride, "stride", 1)
     ph, pw = _pair(padding, "padding", 0)
     if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"{fn}: padding {(ph, pw)} must be at most half the kernel size {(kh, kw)} (as in "
-                         "PyTorch); otherwise a window could see only padding. Use less padding.")
+        raise ValueError(
+            f"{fn}: padding {(ph, pw)} must be at most half the kernel size {(kh, kw)} (as in "
+            "PyTorch); otherwise a window could see only padding. Use less padding."
+        )
     geo = _conv_geometry(x, np.empty((1, x.shape[1], kh, kw)), (sh, sw), (ph, pw), 1, 1, fn)
     return x, geo
 
@@ -348,8 +420,7 @@ def _pool_windows(x: np.ndarray, g: dict[str, Any], fill: float) -> np.ndarray:
     return cols.reshape(g["N"], g["C"], g["kh"] * g["kw"], g["Ho"], g["Wo"])
 
 
-def max_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
-               padding: IntOrPair = 0) -> np.ndarray:
+def max_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> np.ndarray:
     """Max pooling: x ``(N, C, H, W)`` -> ``(N, C, Ho, Wo)``, the maximum of each window.
 
     ``stride`` defaults to ``kernel_size`` (non-overlapping windows), as in
@@ -360,8 +431,9 @@ def max_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
     return _pool_windows(x, g, -np.inf).max(axis=2)
 
 
-def max_pool2d_backward(grad_out: Any, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
-                        padding: IntOrPair = 0) -> np.ndarray:
+def max_pool2d_backward(
+    grad_out: Any, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
+) -> np.ndarray:
     """Gradient of :func:`max_pool2d` with respect to x: ``(N, C, Ho, Wo)`` -> ``(N, C, H, W)``.
 
     Each window's upstream gradient goes, whole, to the position of the window's maximum (the
@@ -372,20 +444,20 @@ def max_pool2d_backward(grad_out: Any, x: Any, kernel_size: IntOrPair, stride: I
     grad_out = _as_float(grad_out, "grad_out")
     want = (g["N"], g["C"], g["Ho"], g["Wo"])
     if grad_out.shape != want:
-        raise ValueError(f"grad_out must have max_pool2d's output shape {want}, got {grad_out.shape}; pass "
-                         "the same kernel_size, stride and padding as in the forward pass.")
-    arg = _pool_windows(x, g, -np.inf).argmax(axis=2)                  # (N, C, Ho, Wo), first max
+        raise ValueError(
+            f"grad_out must have max_pool2d's output shape {want}, got {grad_out.shape}; pass "
+            "the same kernel_size, stride and padding as in the forward pass."
+        )
+    arg = _pool_windows(x, g, -np.inf).argmax(axis=2)  # (N, C, Ho, Wo), first max
     n, c, i, j = np.indices(want, sparse=False)
-    rows = i * g["sh"] + arg // g["kw"]                                # in padded coordinates
+    rows = i * g["sh"] + arg // g["kw"]  # in padded coordinates
     cols = j * g["sw"] + arg % g["kw"]
-    dxpad = np.zeros((g["N"], g["C"], g["H"] + 2 * g["ph"], g["W"] + 2 * g["pw"]),
-                     dtype=_result_dtype(grad_out, x))
+    dxpad = np.zeros((g["N"], g["C"], g["H"] + 2 * g["ph"], g["W"] + 2 * g["pw"]), dtype=_result_dtype(grad_out, x))
     np.add.at(dxpad, (n, c, rows, cols), grad_out)
-    return dxpad[:, :, g["ph"]:g["ph"] + g["H"], g["pw"]:g["pw"] + g["W"]]
+    return dxpad[:, :, g["ph"] : g["ph"] + g["H"], g["pw"] : g["pw"] + g["W"]]
 
 
-def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
-               padding: IntOrPair = 0) -> np.ndarray:
+def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> np.ndarray:
     """Average pooling: x ``(N, C, H, W)`` -> ``(N, C, Ho, Wo)``, the mean of each window.
 
     As ``torch.nn.functional.avg_pool2d`` with its defaults (``count_include_pad=True``):
@@ -396,8 +468,9 @@ def avg_pool2d(x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
     return _pool_windows(x, g, 0.0).mean(axis=2)
 
 
-def avg_pool2d_backward(grad_out: Any, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None,
-                        padding: IntOrPair = 0) -> np.ndarray:
+def avg_pool2d_backward(
+    grad_out: Any, x: Any, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
+) -> np.ndarray:
     """Gradient of :func:`avg_pool2d`: each window spreads ``grad_out / (kh * kw)`` evenly.
 
     grad_out ``(N, C, Ho, Wo)``, x ``(N, C, H, W)`` -> ``(N, C, H, W)``. Introduced in chapter 7.
@@ -406,8 +479,10 @@ def avg_pool2d_backward(grad_out: Any, x: Any, kernel_size: IntOrPair, stride: I
     grad_out = _as_float(grad_out, "grad_out")
     want = (g["N"], g["C"], g["Ho"], g["Wo"])
     if grad_out.shape != want:
-        raise ValueError(f"grad_out must have avg_pool2d's output shape {want}, got {grad_out.shape}; pass "
-                         "the same kernel_size, stride and padding as in the forward pass.")
+        raise ValueError(
+            f"grad_out must have avg_pool2d's output shape {want}, got {grad_out.shape}; pass "
+            "the same kernel_size, stride and padding as in the forward pass."
+        )
     k = g["kh"] * g["kw"]
     cols = np.broadcast_to((grad_out / k)[:, :, None, None], (g["N"], g["C"], g["kh"], g["kw"], g["Ho"], g["Wo"]))
     return _col2im(np.ascontiguousarray(cols, dtype=_result_dtype(grad_out, x)), g)

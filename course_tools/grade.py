@@ -14,7 +14,8 @@ How a submission is run
 Submissions are graded by ``--jobs`` worker processes (one per core by default; spawned with
 :mod:`multiprocessing`, fed one submission at a time, with a progress bar). A worker that dies or
 overruns its submission's time is killed with everything it started and replaced; that submission
-gets a row saying so. The worker runs each notebook in a fresh Jupyter kernel (nbclient) in a new temporary working directory, started by
+gets a row saying so. The worker runs each notebook in a fresh Jupyter kernel (nbclient) in a new
+temporary working directory, started by
 :mod:`course_tools.sandbox_kernel`: an address-space limit (``--memory-mb``), a file-size limit,
 one thread per numerical library, and death of the kernel with its worker. Only the sources of
 the submission's cells are kept (stored outputs, metadata and the kernel name are discarded), so a
@@ -67,6 +68,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import contextlib
 import csv
 import json
 import math
@@ -97,12 +99,15 @@ _CHECK_NAME_IN_JSON = re.compile(r"""\bcheck\(\s*\\?["']([A-Za-z_]\w*\.\w+)\\?["
 _FLAGS = {
     "defines `check`": re.compile(r"^\s*def\s+check\s*\(|^\s*check\s*=[^=]", re.MULTILINE),
     "uses `CHECKS` or the checkers' modules": re.compile(
-        r"\bCHECKS\b|exercises\s*\.\s*(_core|ch\d)|from\s+course_lib\.exercises\.|import\s+course_lib\.exercises\."),
+        r"\bCHECKS\b|exercises\s*\.\s*(_core|ch\d)|from\s+course_lib\.exercises\.|import\s+course_lib\.exercises\."
+    ),
     "touches Python internals (sys.modules, gc, builtins)": re.compile(
         r"\bsys\s*\.\s*modules\b|\bgc\s*\.\s*get_(objects|referrers)|\bbuiltins\b|__builtins__|\bsys\s*\.\s*_getframe|\binspect\s*\.\s*stack"
-        r"|__closure__|__globals__|\b_grader_\w+"),
+        r"|__closure__|__globals__|\b_grader_\w+"
+    ),
     "changes resource limits or signals, or kills processes": re.compile(
-        r"\bsetrlimit\b|\bsignal\s*\.\s*(signal|setitimer|alarm)\b|\bprctl\b|\bos\s*\.\s*(kill|killpg)\b"),
+        r"\bsetrlimit\b|\bsignal\s*\.\s*(signal|setitimer|alarm)\b|\bprctl\b|\bos\s*\.\s*(kill|killpg)\b"
+    ),
 }
 
 
@@ -110,13 +115,14 @@ _FLAGS = {
 # The assignment (which exercises, in which order) and the submissions
 # ----------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Exercise:
     """One auto-checked exercise: ``check(name, expr)`` in the release's check cell."""
 
     name: str
-    expr: str            # the answer the check cell passes, e.g. "double"
-    check_source: str    # the release's whole check cell, to notice edited ones
+    expr: str  # the answer the check cell passes, e.g. "double"
+    check_source: str  # the release's whole check cell, to notice edited ones
 
 
 @dataclass
@@ -136,9 +142,9 @@ class Submission:
     """A student's notebooks (``notebooks`` empty: nothing gradable; ``problem`` says why)."""
 
     student: str
-    source: str                      # the file or folder, relative to the submissions folder
-    notebooks: list[str] = field(default_factory=list)   # absolute paths
-    folder: str | None = None        # absolute path of a per-student folder
+    source: str  # the file or folder, relative to the submissions folder
+    notebooks: list[str] = field(default_factory=list)  # absolute paths
+    folder: str | None = None  # absolute path of a per-student folder
     problem: str | None = None
     duplicate: str | None = None
 
@@ -161,7 +167,8 @@ def find_checks(source: str) -> list[tuple[str, str | None]]:
             continue
         func = node.func
         named = (isinstance(func, ast.Name) and func.id == "check") or (
-            isinstance(func, ast.Attribute) and func.attr == "check")
+            isinstance(func, ast.Attribute) and func.attr == "check"
+        )
         if named and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
             expr = ast.get_source_segment(code, node.args[1]) if len(node.args) > 1 else None
             found.append((node.args[0].value, expr))
@@ -172,7 +179,9 @@ def find_checks(source: str) -> list[tuple[str, str | None]]:
 def _notebooks_in(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*.ipynb") if not any(part.startswith(".") for part in p.relative_to(path).parts))
+    return sorted(
+        p for p in path.rglob("*.ipynb") if not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
 
 
 def assignment(release: list[Path] | None = None, present: set[str] | None = None) -> list[Exercise]:
@@ -193,11 +202,15 @@ def assignment(release: list[Path] | None = None, present: set[str] | None = Non
                 if name in exercises or (present is not None and not release and name not in present):
                     continue
                 if name not in CHECKS:
-                    raise ValueError(f"{path} checks {name!r}, which the instructor's course_lib does not "
-                                     "know; update course_lib or the release")
+                    raise ValueError(
+                        f"{path} checks {name!r}, which the instructor's course_lib does not "
+                        "know; update course_lib or the release"
+                    )
                 if not expr:
-                    raise ValueError(f"{path}: the check cell of {name!r} passes no answer; it should read "
-                                     f"check({name!r}, the_function)")
+                    raise ValueError(
+                        f"{path}: the check cell of {name!r} passes no answer; it should read "
+                        f"check({name!r}, the_function)"
+                    )
                 exercises[name] = Exercise(name, expr, cell.source)
     return list(exercises.values())
 
@@ -222,8 +235,13 @@ def _release_notebooks(release: list[Path] | None) -> list[tuple[Path, Any]]:
 
 def release_lines(release: list[Path] | None = None) -> frozenset[str]:
     """Every stripped line of the release's code cells: code the student did not write is not flagged."""
-    return frozenset(line.strip() for _, nb in _release_notebooks(release) for cell in nb.cells
-                     if cell.cell_type == "code" for line in cell.source.split("\n"))
+    return frozenset(
+        line.strip()
+        for _, nb in _release_notebooks(release)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for line in cell.source.split("\n")
+    )
 
 
 def discover(folder: Path) -> tuple[list[Submission], list[str]]:
@@ -240,8 +258,11 @@ def discover(folder: Path) -> tuple[list[Submission], list[str]]:
             notebooks = _notebooks_in(entry)
             sub = Submission(entry.name, entry.name + "/", [str(p.resolve()) for p in notebooks], str(entry.resolve()))
             if not notebooks:
-                sub.problem = ("no notebook: the folder is empty" if not any(p for p in entry.rglob("*")
-                               if not p.name.startswith(".")) else "no notebook (.ipynb) in the folder")
+                sub.problem = (
+                    "no notebook: the folder is empty"
+                    if not any(p for p in entry.rglob("*") if not p.name.startswith("."))
+                    else "no notebook (.ipynb) in the folder"
+                )
             submissions.append(sub)
         elif entry.suffix.lower() == ".ipynb":
             submissions.append(Submission(entry.stem, entry.name, [str(entry.resolve())]))
@@ -254,8 +275,10 @@ def discover(folder: Path) -> tuple[list[Submission], list[str]]:
         if len(group) > 1:
             for sub in group:
                 others = ", ".join(o.source for o in group if o is not sub)
-                sub.duplicate = (f"duplicate student id {sub.student!r}: also {others}; each was graded "
-                                 "separately, decide which counts")
+                sub.duplicate = (
+                    f"duplicate student id {sub.student!r}: also {others}; each was graded "
+                    "separately, decide which counts"
+                )
     return submissions, ignored
 
 
@@ -276,6 +299,7 @@ def names_in_submissions(submissions: list[Submission]) -> set[str]:
 # Reading one notebook (in the worker)
 # ----------------------------------------------------------------------------------------------
 
+
 class Unreadable(Exception):
     """The file is not a notebook the grader can run; the message says why, for the student."""
 
@@ -286,8 +310,10 @@ def read_cells(path: Path, max_mb: float) -> tuple[list[tuple[str, str]], str | 
 
     size = path.stat().st_size
     if size > max_mb * 2**20:
-        raise Unreadable(f"the file is {size / 2**20:.0f} MB, over the {max_mb:g} MB limit (outputs stuffed "
-                         "into it?); clear the outputs (Edit > Clear All Outputs), save and submit again")
+        raise Unreadable(
+            f"the file is {size / 2**20:.0f} MB, over the {max_mb:g} MB limit (outputs stuffed "
+            "into it?); clear the outputs (Edit > Clear All Outputs), save and submit again"
+        )
     raw = path.read_bytes()
     if not raw.strip():
         raise Unreadable("the file is empty")
@@ -298,16 +324,21 @@ def read_cells(path: Path, max_mb: float) -> tuple[list[tuple[str, str]], str | 
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise Unreadable(f"not a Jupyter notebook: invalid JSON ({err.msg}: line {err.lineno}, column "
-                         f"{err.colno}); the file is damaged or was saved in another format") from None
+        raise Unreadable(
+            f"not a Jupyter notebook: invalid JSON ({err.msg}: line {err.lineno}, column "
+            f"{err.colno}); the file is damaged or was saved in another format"
+        ) from None
     if not isinstance(data, dict) or not ("cells" in data or "worksheets" in data):
-        raise Unreadable("not a Jupyter notebook: valid JSON, but without the notebook structure "
-                         "(no 'cells'); submit the .ipynb file that Jupyter saved")
+        raise Unreadable(
+            "not a Jupyter notebook: valid JSON, but without the notebook structure "
+            "(no 'cells'); submit the .ipynb file that Jupyter saved"
+        )
     warning = None
     try:
         nb = nbformat.reads(text, as_version=4, capture_validation_error=(errors := {}))
         if errors.get("ValidationError") is not None:
-            warning = f"the notebook does not follow nbformat ({str(errors['ValidationError']).splitlines()[0][:200]}); its cells were run anyway"
+            first_line = str(errors["ValidationError"]).splitlines()[0][:200]
+            warning = f"the notebook does not follow nbformat ({first_line}); its cells were run anyway"
         cells = [(str(c.get("cell_type", "")), c.get("source", "")) for c in nb.cells]
     except Exception as err:  # noqa: BLE001 - nbformat raises many types for malformed input
         raise Unreadable(f"not a Jupyter notebook: {type(err).__name__}: {str(err)[:200]}") from None
@@ -330,7 +361,7 @@ def code_flags(cells: list[tuple[str, str]], known: frozenset[str] = frozenset()
 # Running one notebook in a sandboxed kernel (in the worker)
 # ----------------------------------------------------------------------------------------------
 
-_KERNEL_SETUP = r'''
+_KERNEL_SETUP = r"""
 def _course_grader_setup(root, token, mime):
     import importlib, json, os, sys
     prefix = "course_lib.exercises"
@@ -381,7 +412,7 @@ def _course_grader_setup(root, token, mime):
                              "message": text(message)[:2000]}}, metadata={})
 
     return grade
-'''
+"""
 
 
 @dataclass
@@ -390,9 +421,9 @@ class NotebookRun:
 
     path: str
     results: dict[str, dict[str, str]] = field(default_factory=dict)
-    stopped: str | None = None          # why execution stopped early ("time limit ...", "kernel died ...")
+    stopped: str | None = None  # why execution stopped early ("time limit ...", "kernel died ...")
     unreadable: str | None = None
-    errors: list[str] = field(default_factory=list)    # "cell 5 (`x = ...`): NameError: ..."
+    errors: list[str] = field(default_factory=list)  # "cell 5 (`x = ...`): NameError: ..."
     n_errors: int = 0
     error_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -406,16 +437,22 @@ def _first_line(source: str) -> str:
 
 
 def _normalized(source: str) -> str:
-    return "\n".join(re.sub(r"\s+", "", ln) for ln in source.split("\n")
-                     if ln.strip() and not ln.strip().startswith("#"))
+    return "\n".join(
+        re.sub(r"\s+", "", ln) for ln in source.split("\n") if ln.strip() and not ln.strip().startswith("#")
+    )
 
 
 def _kernel_env(root: Path) -> dict[str, str]:
     secret = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_KEY|ACCESS_KEY", re.IGNORECASE)
     env = {k: v for k, v in os.environ.items() if not secret.search(k) and not k.startswith("JPY_")}
     env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                "TF_NUM_INTEROP_THREADS"):
+    for var in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS",
+    ):
         env[var] = "1"  # one core per notebook: the grader runs one notebook per core
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
@@ -436,8 +473,12 @@ def _make_client_class():
                 if kind != "error":
                     return
                 content = msg["content"]
-                out = {"output_type": "error", "ename": str(content.get("ename", ""))[:100],
-                       "evalue": str(content.get("evalue", ""))[:300], "traceback": []}
+                out = {
+                    "output_type": "error",
+                    "ename": str(content.get("ename", ""))[:100],
+                    "evalue": str(content.get("evalue", ""))[:300],
+                    "traceback": [],
+                }
                 if len(outs) < 3:
                     outs.append(out)
                 return
@@ -455,8 +496,9 @@ def _make_client_class():
     return GraderClient
 
 
-async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise], limits: Limits,
-                        workdir: Path, run: NotebookRun) -> None:
+async def _run_notebook(
+    cells: list[tuple[str, str]], exercises: list[Exercise], limits: Limits, workdir: Path, run: NotebookRun
+) -> None:
     import nbformat
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -473,27 +515,57 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
                 seen.add(name)
                 graded_after.setdefault(index, []).append(by_name[name])
                 if _normalized(source) != _normalized(by_name[name].check_source):
-                    run.notes.append(f"the check cell of {name} was edited; the grader checked "
-                                     f"`{by_name[name].expr}`, as the release's check cell does")
+                    run.notes.append(
+                        f"the check cell of {name} was edited; the grader checked "
+                        f"`{by_name[name].expr}`, as the release's check cell does"
+                    )
     for exercise in exercises:
         if exercise.name not in seen:
-            run.results[exercise.name] = {"status": NOT_ATTEMPTED, "message": (
-                f"this notebook has no check cell for {exercise.name}; keep the check cells of the "
-                "release where they are.")}
+            run.results[exercise.name] = {
+                "status": NOT_ATTEMPTED,
+                "message": (
+                    f"this notebook has no check cell for {exercise.name}; keep the check cells of the "
+                    "release where they are."
+                ),
+            }
 
     spec_dir = workdir.parent / "kernels" / "course-grader"
     spec_dir.mkdir(parents=True, exist_ok=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "course_tools.sandbox_kernel", "--memory-mb", str(limits.memory_mb),
-                 "--file-mb", str(limits.file_mb), "--", "-f", "{connection_file}"],
-        "display_name": "course grader (sandboxed)", "language": "python"}))
-    km = AsyncKernelManager(kernel_name="course-grader",
-                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    sys.executable,
+                    "-m",
+                    "course_tools.sandbox_kernel",
+                    "--memory-mb",
+                    str(limits.memory_mb),
+                    "--file-mb",
+                    str(limits.file_mb),
+                    "--",
+                    "-f",
+                    "{connection_file}",
+                ],
+                "display_name": "course grader (sandboxed)",
+                "language": "python",
+            }
+        )
+    )
+    km = AsyncKernelManager(
+        kernel_name="course-grader", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
+    )
     nb = nbformat.v4.new_notebook()
     for kind, source in cells:
         nb.cells.append(nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_raw_cell(""))
-    client = _make_client_class()(nb, km=km, allow_errors=True, startup_timeout=int(limits.startup_timeout),
-                                  iopub_timeout=2, record_timing=False, kernel_name="course-grader")
+    client = _make_client_class()(
+        nb,
+        km=km,
+        allow_errors=True,
+        startup_timeout=int(limits.startup_timeout),
+        iopub_timeout=2,
+        record_timing=False,
+        kernel_name="course-grader",
+    )
     client.n_student_cells = len(cells)
     token = secrets.token_hex(16)
     grader_var = f"_grader_{token[:12]}"
@@ -525,19 +597,31 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
             if isinstance(payload, dict) and payload.get("token") == token and payload.get("name") in by_name:
                 status = payload.get("status")
                 run.results[payload["name"]] = {
-                    "status": status if status in _RANK else FAILED, "message": str(payload.get("message", ""))}
+                    "status": status if status in _RANK else FAILED,
+                    "message": str(payload.get("message", "")),
+                }
         for exercise in wanted:
-            run.results.setdefault(exercise.name, {"status": FAILED, "message": (
-                "the grader received no result for this check (did the notebook delete the grader's "
-                "variables or stop its display?).")})
+            run.results.setdefault(
+                exercise.name,
+                {
+                    "status": FAILED,
+                    "message": (
+                        "the grader received no result for this check (did the notebook delete the grader's "
+                        "variables or stop its display?)."
+                    ),
+                },
+            )
 
     env = _kernel_env(ROOT)
     try:
         try:
             await km.start_kernel(cwd=str(workdir), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             await client.async_start_new_kernel_client()
-            setup = await extra(f"{_KERNEL_SETUP}\n{grader_var} = _course_grader_setup({str(ROOT)!r}, {token!r}, "
-                                f"{_MIME!r})\ndel _course_grader_setup", limits.startup_timeout)
+            setup = await extra(
+                f"{_KERNEL_SETUP}\n{grader_var} = _course_grader_setup({str(ROOT)!r}, {token!r}, "
+                f"{_MIME!r})\ndel _course_grader_setup",
+                limits.startup_timeout,
+            )
         except Exception as err:  # noqa: BLE001 - whatever stops the kernel from starting
             run.stopped = f"the grader could not start a kernel ({type(err).__name__}: {str(err)[:200]})"
             not_reached(run.stopped)
@@ -560,13 +644,18 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
                     cell = await client.async_execute_cell(nb.cells[index], index)
                 except CellTimeoutError:
                     alive = await responsive()
-                    run.stopped = (f"time limit of {limits.timeout:g} s for the whole notebook reached in {where}"
-                                   + ("" if alive else "; the kernel did not answer an interrupt and was stopped"))
-                    not_reached(f"the notebook stopped in {where}, before this check ({run.stopped.split(' in cell')[0]})")
+                    run.stopped = f"time limit of {limits.timeout:g} s for the whole notebook reached in {where}" + (
+                        "" if alive else "; the kernel did not answer an interrupt and was stopped"
+                    )
+                    not_reached(
+                        f"the notebook stopped in {where}, before this check ({run.stopped.split(' in cell')[0]})"
+                    )
                     return
                 except DeadKernelError:
-                    run.stopped = (f"the kernel died in {where}: the cell ended the Python process (os._exit, "
-                                   f"a crash in compiled code, or memory beyond the {limits.memory_mb} MB limit)")
+                    run.stopped = (
+                        f"the kernel died in {where}: the cell ended the Python process (os._exit, "
+                        f"a crash in compiled code, or memory beyond the {limits.memory_mb} MB limit)"
+                    )
                     not_reached(f"the notebook stopped in {where}, before this check (the kernel died)")
                     return
                 for out in cell.get("outputs", []):
@@ -580,18 +669,26 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
                 try:
                     cell = await extra(source, limits.check_time + 10)
                 except CellTimeoutError:
-                    run.results[exercise.name] = {"status": FAILED, "message": (
-                        f"your answer did not finish within the {limits.check_time:g} s the check allows "
-                        "and could not be interrupted.")}
+                    run.results[exercise.name] = {
+                        "status": FAILED,
+                        "message": (
+                            f"your answer did not finish within the {limits.check_time:g} s the check allows "
+                            "and could not be interrupted."
+                        ),
+                    }
                     if not await responsive():
                         run.stopped = f"the kernel did not answer after the check of {exercise.name} timed out"
                         not_reached(f"the notebook stopped before this check ({run.stopped})")
                         return
                     continue
                 except DeadKernelError:
-                    run.results[exercise.name] = {"status": FAILED, "message": (
-                        "your answer ended the Python process while it was being checked (os._exit, a crash, "
-                        f"or memory beyond the {limits.memory_mb} MB limit).")}
+                    run.results[exercise.name] = {
+                        "status": FAILED,
+                        "message": (
+                            "your answer ended the Python process while it was being checked (os._exit, a crash, "
+                            f"or memory beyond the {limits.memory_mb} MB limit)."
+                        ),
+                    }
                     run.stopped = f"the kernel died while checking {exercise.name}"
                     not_reached(f"the notebook stopped before this check ({run.stopped})")
                     return
@@ -604,14 +701,17 @@ async def _run_notebook(cells: list[tuple[str, str]], exercises: list[Exercise],
                 await km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001, S110 - the kernel may already be gone
             pass
-        try:
+        with contextlib.suppress(Exception):  # the kernel may already be gone
             await km.cleanup_resources()
-        except Exception:  # noqa: BLE001, S110
-            pass
 
 
-def grade_notebook(path: Path, exercises: list[Exercise], limits: Limits, folder: Path | None = None,
-                   known: frozenset[str] = frozenset()) -> NotebookRun:
+def grade_notebook(
+    path: Path,
+    exercises: list[Exercise],
+    limits: Limits,
+    folder: Path | None = None,
+    known: frozenset[str] = frozenset(),
+) -> NotebookRun:
     """Run one notebook in a fresh sandboxed kernel and check its exercises (see the module doc)."""
     run = NotebookRun(str(path))
     start = time.monotonic()
@@ -644,32 +744,42 @@ def grade_notebook(path: Path, exercises: list[Exercise], limits: Limits, folder
     return run
 
 
-def grade_submission(sub: Submission, exercises: list[Exercise], limits: Limits,
-                     known: frozenset[str] = frozenset()) -> dict[str, Any]:
+def grade_submission(
+    sub: Submission, exercises: list[Exercise], limits: Limits, known: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Grade every notebook of ``sub`` and merge: for each exercise, its best result."""
-    runs = [grade_notebook(Path(p), exercises, limits, Path(sub.folder) if sub.folder else None, known)
-            for p in sub.notebooks]
+    runs = [
+        grade_notebook(Path(p), exercises, limits, Path(sub.folder) if sub.folder else None, known)
+        for p in sub.notebooks
+    ]
     return _merge(sub, exercises, runs)
 
 
-def _merge(sub: Submission, exercises: list[Exercise], runs: list[NotebookRun], problem: str | None = None
-           ) -> dict[str, Any]:
+def _merge(
+    sub: Submission, exercises: list[Exercise], runs: list[NotebookRun], problem: str | None = None
+) -> dict[str, Any]:
     results: dict[str, dict[str, str]] = {}
     for exercise in exercises:
         candidates = [r.results[exercise.name] for r in runs if exercise.name in r.results]
         if problem or sub.problem or not candidates:
             why = problem or sub.problem or "no notebook was graded"
-            results[exercise.name] = {"status": FAILED if problem else NOT_ATTEMPTED,
-                                      "message": f"not graded: {why}."}
+            results[exercise.name] = {"status": FAILED if problem else NOT_ATTEMPTED, "message": f"not graded: {why}."}
             continue
         results[exercise.name] = max(candidates, key=lambda r: _RANK.get(r["status"], 0))
-    return {"student": sub.student, "source": sub.source, "duplicate": sub.duplicate,
-            "problem": problem or sub.problem, "results": results, "notebooks": [asdict(r) for r in runs]}
+    return {
+        "student": sub.student,
+        "source": sub.source,
+        "duplicate": sub.duplicate,
+        "problem": problem or sub.problem,
+        "results": results,
+        "notebooks": [asdict(r) for r in runs],
+    }
 
 
 # ----------------------------------------------------------------------------------------------
 # The worker processes and the pool
 # ----------------------------------------------------------------------------------------------
+
 
 def _worker_loop(conn: Any, memory_mb: int) -> None:
     """A worker process: grade the submissions it receives, one at a time, until told to stop."""
@@ -690,8 +800,9 @@ def _worker_loop(conn: Any, memory_mb: int) -> None:
         try:
             result = grade_submission(sub, exercises, limits, known)
         except Exception as err:  # noqa: BLE001 - a bug or an odd file must not end the worker
-            result = _merge(sub, exercises, [], f"the grader failed on this submission ({type(err).__name__}: "
-                                                f"{str(err)[:200]})")
+            result = _merge(
+                sub, exercises, [], f"the grader failed on this submission ({type(err).__name__}: {str(err)[:200]})"
+            )
         conn.send(result)
 
 
@@ -713,8 +824,9 @@ class _Worker:
         self.proc.start()
         child.close()
 
-    def grade(self, sub: Submission, exercises: list[Exercise], limits: Limits, known: frozenset[str]
-              ) -> dict[str, Any]:
+    def grade(
+        self, sub: Submission, exercises: list[Exercise], limits: Limits, known: frozenset[str]
+    ) -> dict[str, Any]:
         limit = _hard_limit(sub, exercises, limits)
         try:
             self.conn.send((sub, exercises, limits, known))
@@ -724,8 +836,9 @@ class _Worker:
             return self.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self.stop()
-            raise _WorkerLost(f"the grader's worker process died (exit code {self.proc.exitcode}) while "
-                              "grading this submission") from None
+            raise _WorkerLost(
+                f"the grader's worker process died (exit code {self.proc.exitcode}) while grading this submission"
+            ) from None
 
     def stop(self) -> None:
         if self.proc.is_alive():
@@ -742,8 +855,14 @@ def _hard_limit(sub: Submission, exercises: list[Exercise], limits: Limits) -> f
     return max(1, len(sub.notebooks)) * per_notebook
 
 
-def grade_all(submissions: list[Submission], exercises: list[Exercise], limits: Limits, jobs: int,
-              progress: bool = True, known: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+def grade_all(
+    submissions: list[Submission],
+    exercises: list[Exercise],
+    limits: Limits,
+    jobs: int,
+    progress: bool = True,
+    known: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
     """Grade the submissions in ``jobs`` worker processes, one notebook per kernel; order preserved.
 
     A worker that dies or overruns its submission's time (kernel start-up + ``limits.timeout`` +
@@ -777,8 +896,14 @@ def grade_all(submissions: list[Submission], exercises: list[Exercise], limits: 
         finally:
             idle.put(worker)
 
-    bar = tqdm(total=len(submissions), initial=len(results), unit="submission", desc="grading",
-               disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=len(submissions),
+        initial=len(results),
+        unit="submission",
+        desc="grading",
+        disable=not progress,
+        file=sys.stderr,
+    )
     pool = ThreadPoolExecutor(jobs)
     try:
         futures = {pool.submit(grade_one, s): i for i, s in todo}
@@ -796,6 +921,7 @@ def grade_all(submissions: list[Submission], exercises: list[Exercise], limits: 
 # ----------------------------------------------------------------------------------------------
 # Reports
 # ----------------------------------------------------------------------------------------------
+
 
 def run_problems(result: dict[str, Any]) -> list[str]:
     """Why a submission did not run cleanly (empty: it did), for the status column and summary."""
@@ -821,16 +947,20 @@ def _category(result: dict[str, Any]) -> str | None:
     """The reason a submission *failed to run*, in a few words (None: it ran)."""
     if result.get("problem"):
         text = result["problem"]
-        return ("no notebook / empty folder" if text.startswith("no notebook") else
-                "grader worker failed or gave up")
+        return "no notebook / empty folder" if text.startswith("no notebook") else "grader worker failed or gave up"
     reasons = []
     for nb in result.get("notebooks", []):
         if nb.get("unreadable"):
             reasons.append("file too large" if "limit (outputs" in nb["unreadable"] else "not a notebook")
         elif nb.get("stopped"):
             stopped = nb["stopped"]
-            reasons.append("time limit" if stopped.startswith("time limit") or "timed out" in stopped else
-                           "kernel died" if "died" in stopped else "kernel did not start")
+            reasons.append(
+                "time limit"
+                if stopped.startswith("time limit") or "timed out" in stopped
+                else "kernel died"
+                if "died" in stopped
+                else "kernel did not start"
+            )
     return reasons[0] if reasons else None
 
 
@@ -844,8 +974,14 @@ def _feedback_name(result: dict[str, Any]) -> str:
 def feedback(result: dict[str, Any], exercises: list[Exercise]) -> str:
     """The student's feedback page (Markdown)."""
     score = sum(result["results"][e.name]["status"] == PASSED for e in exercises)
-    lines = [f"# Feedback for {result['student']}", "", f"Submission: `{result['source']}`", "",
-             f"**Score: {score} / {len(exercises)}** auto-checked exercises passed.", ""]
+    lines = [
+        f"# Feedback for {result['student']}",
+        "",
+        f"Submission: `{result['source']}`",
+        "",
+        f"**Score: {score} / {len(exercises)}** auto-checked exercises passed.",
+        "",
+    ]
     for exercise in exercises:
         r = result["results"][exercise.name]
         lines += [f"## {exercise.name}: {r['status']}", "", r["message"].strip() or "(no message)", ""]
@@ -870,8 +1006,10 @@ def summary(results: list[dict[str, Any]], exercises: list[Exercise], ignored: l
         lines.append(f"{'exercise':<{width}}  passed  failed  not attempted")
         for e in exercises:
             counts = Counter(r["results"][e.name]["status"] for r in results)
-            lines.append(f"{e.name:<{width}}  {counts[PASSED] / n:6.0%}  {counts[FAILED] / n:6.0%}  "
-                         f"{counts[NOT_ATTEMPTED] / n:13.0%}")
+            lines.append(
+                f"{e.name:<{width}}  {counts[PASSED] / n:6.0%}  {counts[FAILED] / n:6.0%}  "
+                f"{counts[NOT_ATTEMPTED] / n:13.0%}"
+            )
         totals = [sum(r["results"][e.name]["status"] == PASSED for e in exercises) for r in results]
         lines.append(f"mean total: {sum(totals) / n:.2f} / {len(exercises)}")
     categories = Counter(c for c in map(_category, results) if c)
@@ -883,16 +1021,20 @@ def summary(results: list[dict[str, Any]], exercises: list[Exercise], ignored: l
     with_errors = [r for r in results if not _category(r) and any(nb.get("n_errors") for nb in r["notebooks"])]
     if with_errors:
         kinds = Counter(k for r in with_errors for nb in r["notebooks"] for k in set(nb.get("error_names", [])))
-        lines.append(f"Ran, with errors in some cells: {len(with_errors)} ("
-                     + ", ".join(f"{k} in {c}" for k, c in kinds.most_common(5)) + ")")
+        lines.append(
+            f"Ran, with errors in some cells: {len(with_errors)} ("
+            + ", ".join(f"{k} in {c}" for k, c in kinds.most_common(5))
+            + ")"
+        )
     duplicates = [r["source"] for r in results if r.get("duplicate")]
     if duplicates:
         lines.append(f"Duplicate student ids (graded separately, decide by hand): {', '.join(duplicates)}")
     flagged = [(r["student"], sorted({f for nb in r["notebooks"] for f in nb.get("flags", [])})) for r in results]
     flagged = [(s, f) for s, f in flagged if f]
     if flagged:
-        lines.append("Flagged for a human to read (grades unaffected): "
-                     + "; ".join(f"{s}: {', '.join(f)}" for s, f in flagged))
+        lines.append(
+            "Flagged for a human to read (grades unaffected): " + "; ".join(f"{s}: {', '.join(f)}" for s, f in flagged)
+        )
     if ignored:
         lines.append(f"Ignored in the submissions folder: {', '.join(ignored)}")
     return "\n".join(lines)
@@ -907,8 +1049,9 @@ def write_reports(results: list[dict[str, Any]], exercises: list[Exercise], out:
         for r in results:
             scores = [int(r["results"][e.name]["status"] == PASSED) for e in exercises]
             flags = sorted({f for nb in r["notebooks"] for f in nb.get("flags", [])})
-            writer.writerow([r["student"], r["source"], *scores, sum(scores),
-                             "; ".join(run_problems(r)) or "ok", "; ".join(flags)])
+            writer.writerow(
+                [r["student"], r["source"], *scores, sum(scores), "; ".join(run_problems(r)) or "ok", "; ".join(flags)]
+            )
     folder = out / "feedback"
     if folder.is_dir():
         shutil.rmtree(folder)  # no stale feedback of a student who is no longer in the folder
@@ -922,34 +1065,58 @@ def write_reports(results: list[dict[str, Any]], exercises: list[Exercise], out:
         used.add(name.casefold())
         r["feedback"] = f"feedback/{name}"
         (folder / name).write_text(feedback(r, exercises), encoding="utf-8")
-    (out / "results.json").write_text(json.dumps({"exercises": [e.name for e in exercises], "submissions": results},
-                                                 indent=1), encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps({"exercises": [e.name for e in exercises], "submissions": results}, indent=1), encoding="utf-8"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # Command line
 # ----------------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     """``scripts/grade.py``: parse the arguments, grade, write the reports, print the summary."""
     parser = argparse.ArgumentParser(
-        prog="grade.py", description="Grade submitted notebooks with the course's auto-checks.",
-        epilog="Exit status 0 when the grader ran (whatever the submissions did), 2 for a usage error.")
+        prog="grade.py",
+        description="Grade submitted notebooks with the course's auto-checks.",
+        epilog="Exit status 0 when the grader ran (whatever the submissions did), 2 for a usage error.",
+    )
     parser.add_argument("submissions", type=Path, help="folder: one .ipynb or one folder per student")
     parser.add_argument("--out", type=Path, required=True, help="folder for grades.csv, feedback/ ...")
-    parser.add_argument("--release", type=Path, nargs="+",
-                        help="released (or source) notebooks or folders whose check cells define the "
-                             "exercises and the column order (default: the book's _toc.yml)")
+    parser.add_argument(
+        "--release",
+        type=Path,
+        nargs="+",
+        help="released (or source) notebooks or folders whose check cells define the "
+        "exercises and the column order (default: the book's _toc.yml)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at once")
-    parser.add_argument("--timeout", type=float, default=Limits.timeout,
-                        help="seconds for all cells of one notebook (default %(default)s)")
-    parser.add_argument("--check-time", type=float, default=Limits.check_time,
-                        help="seconds for one check of a student's function (default %(default)s)")
-    parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
-                        help="address-space limit of each kernel, MiB (default %(default)s; PyTorch + "
-                             "TensorFlow alone take about 2100)")
-    parser.add_argument("--max-notebook-mb", type=float, default=Limits.max_notebook_mb,
-                        help="larger submitted files are refused (default %(default)s)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=Limits.timeout,
+        help="seconds for all cells of one notebook (default %(default)s)",
+    )
+    parser.add_argument(
+        "--check-time",
+        type=float,
+        default=Limits.check_time,
+        help="seconds for one check of a student's function (default %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=Limits.memory_mb,
+        help="address-space limit of each kernel, MiB (default %(default)s; PyTorch + "
+        "TensorFlow alone take about 2100)",
+    )
+    parser.add_argument(
+        "--max-notebook-mb",
+        type=float,
+        default=Limits.max_notebook_mb,
+        help="larger submitted files are refused (default %(default)s)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
@@ -960,8 +1127,10 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.submissions.resolve()
         out = args.out.resolve()
         if out == folder or folder in out.parents:
-            raise ValueError(f"--out {args.out} is inside the submissions folder; it would be graded next "
-                             "time. Choose a folder outside it")
+            raise ValueError(
+                f"--out {args.out} is inside the submissions folder; it would be graded next "
+                "time. Choose a folder outside it"
+            )
         submissions, ignored = discover(folder)
         if not submissions:
             raise ValueError(f"no submission in {args.submissions} (expected .ipynb files or one folder per student)")
@@ -971,11 +1140,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"grade.py: {err}", file=sys.stderr)
         return 2
-    limits = Limits(timeout=args.timeout, check_time=args.check_time, memory_mb=args.memory_mb,
-                    max_notebook_mb=args.max_notebook_mb)
+    limits = Limits(
+        timeout=args.timeout, check_time=args.check_time, memory_mb=args.memory_mb, max_notebook_mb=args.max_notebook_mb
+    )
     start = time.perf_counter()
-    results = grade_all(submissions, exercises, limits, args.jobs, progress=not args.no_progress,
-                        known=release_lines(args.release))
+    results = grade_all(
+        submissions, exercises, limits, args.jobs, progress=not args.no_progress, known=release_lines(args.release)
+    )
     write_reports(results, exercises, out)
     text = summary(results, exercises, ignored, time.perf_counter() - start)
     (out / "summary.md").write_text(text + "\n", encoding="utf-8")

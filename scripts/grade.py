@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_tools.grade import main
+from course_tools.grade import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

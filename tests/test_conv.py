@@ -19,10 +19,12 @@ def _random_config(rng: np.random.Generator) -> dict:
     G = int(rng.choice([1, 2, 3]))
     Cg, Og = int(rng.integers(1, 3)), int(rng.integers(1, 4))
     kh, kw = (int(v) for v in rng.integers(1, 5, 2))
-    cfg = {"stride": tuple(int(v) for v in rng.integers(1, 4, 2)),
-               "padding": tuple(int(v) for v in rng.integers(0, 3, 2)),
-               "dilation": tuple(int(v) for v in rng.integers(1, 3, 2)),
-               "groups": G}
+    cfg = {
+        "stride": tuple(int(v) for v in rng.integers(1, 4, 2)),
+        "padding": tuple(int(v) for v in rng.integers(0, 3, 2)),
+        "dilation": tuple(int(v) for v in rng.integers(1, 3, 2)),
+        "groups": G,
+    }
     if rng.random() < 0.3:  # also exercise the plain-int form
         cfg.update(stride=cfg["stride"][0], padding=cfg["padding"][0], dilation=cfg["dilation"][0])
     H = int(rng.integers(max(kh, kw) * 2 + 1, 12))
@@ -61,14 +63,18 @@ def test_conv2d_forward_and_backward_match_torch(case):
 @pytest.mark.parametrize("case", range(0, len(CONFIGS), 4))
 def test_loop_version_equals_im2col(case):
     c = CONFIGS[case]
-    np.testing.assert_allclose(conv.conv2d_loop(c["x"], c["w"], c["b"], **c["cfg"]),
-                               conv.conv2d(c["x"], c["w"], c["b"], **c["cfg"]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        conv.conv2d_loop(c["x"], c["w"], c["b"], **c["cfg"]),
+        conv.conv2d(c["x"], c["w"], c["b"], **c["cfg"]),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_no_bias_float32_and_depthwise():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 4, 9, 7)).astype(np.float32)
-    w = rng.normal(size=(8, 1, 3, 3)).astype(np.float32)        # depthwise, channel multiplier 2
+    w = rng.normal(size=(8, 1, 3, 3)).astype(np.float32)  # depthwise, channel multiplier 2
     out = conv.conv2d(x, w, stride=2, padding=1, groups=4)
     assert out.dtype == np.float32
     want = F.conv2d(torch.tensor(x), torch.tensor(w), stride=2, padding=1, groups=4).numpy()
@@ -92,8 +98,18 @@ def test_conv_backward_matches_finite_differences():
     assert report.passed, report
 
 
-@pytest.mark.parametrize("H, k, p, s, d", [(28, 5, 0, 1, 1), (28, 3, 1, 1, 1), (32, 3, 1, 2, 1),
-                                           (7, 3, 0, 2, 2), (10, 4, 2, 3, 1), (5, 5, 0, 1, 1), (9, 2, 3, 4, 3)])
+@pytest.mark.parametrize(
+    "H, k, p, s, d",
+    [
+        (28, 5, 0, 1, 1),
+        (28, 3, 1, 1, 1),
+        (32, 3, 1, 2, 1),
+        (7, 3, 0, 2, 2),
+        (10, 4, 2, 3, 1),
+        (5, 5, 0, 1, 1),
+        (9, 2, 3, 4, 3),
+    ],
+)
 def test_conv_output_size_matches_torch(H, k, p, s, d):
     out = F.conv2d(torch.zeros(1, 1, H, H), torch.zeros(1, 1, k, k), padding=p, stride=s, dilation=d)
     assert conv.conv_output_size(H, k, p, s, d) == out.shape[-1]
@@ -114,8 +130,10 @@ def _pool_cases():
 @pytest.mark.parametrize("x, k, stride, pad", _pool_cases())
 def test_pooling_forward_and_backward_match_torch(x, k, stride, pad):
     grad_out = np.random.default_rng(0).normal(size=conv.max_pool2d(x, k, stride, pad).shape)
-    for ours, ours_bw, theirs in ((conv.max_pool2d, conv.max_pool2d_backward, F.max_pool2d),
-                                  (conv.avg_pool2d, conv.avg_pool2d_backward, F.avg_pool2d)):
+    for ours, ours_bw, theirs in (
+        (conv.max_pool2d, conv.max_pool2d_backward, F.max_pool2d),
+        (conv.avg_pool2d, conv.avg_pool2d_backward, F.avg_pool2d),
+    ):
         xt = torch.tensor(x, requires_grad=True)
         out = theirs(xt, k, stride, pad)
         out.backward(torch.tensor(grad_out))
@@ -139,29 +157,34 @@ def test_im2col_col2im_are_adjoint():
     np.testing.assert_allclose(np.sum(cols * c), np.sum(x * conv.col2im(c, x.shape, **args)), rtol=1e-12)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: conv.conv2d(np.zeros((3, 8, 8)), np.zeros((2, 3, 3, 3))), r"x\[None\]"),
-    (lambda: conv.conv2d(np.zeros((8, 8)), np.zeros((2, 1, 3, 3))), r"x\[None, None\]"),
-    (lambda: conv.conv2d(np.zeros((1, 8, 8, 3)), np.zeros((2, 3, 3, 3))), "NHWC"),
-    (lambda: conv.conv2d(np.zeros((1, 4, 8, 8)), np.zeros((2, 3, 3, 3))), "channel mismatch"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((3, 3, 3))), "OIHW"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 4, 4)), np.zeros((2, 3, 5, 5))), "smaller kernel"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 4, 4)), np.zeros((2, 3, 3, 3)), dilation=2), "dilation"),
-    (lambda: conv.conv2d(np.zeros((1, 6, 8, 8)), np.zeros((3, 3, 3, 3)), groups=2), "divide"),
-    (lambda: conv.conv2d(np.zeros((1, 6, 8, 8)), np.zeros((4, 3, 3, 3)), groups=0), "groups"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), stride=0), "stride must be positive"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), padding=-1), "padding"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), stride=(1, 2, 3)), "pair"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), stride=1.5), "int"),
-    (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), b=np.zeros(3)), "bias"),
-    (lambda: conv.conv2d_backward(np.zeros((1, 2, 5, 5)), np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3))),
-     "same stride"),
-    (lambda: conv.max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2), "half the kernel"),
-    (lambda: conv.max_pool2d(np.zeros((1, 1, 4, 4)), 5), "smaller kernel"),
-    (lambda: conv.max_pool2d_backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2), "output shape"),
-    (lambda: conv.conv_output_size(4, 5), "smaller kernel"),
-    (lambda: conv.conv_output_size(4, 3, s=0), "positive"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: conv.conv2d(np.zeros((3, 8, 8)), np.zeros((2, 3, 3, 3))), r"x\[None\]"),
+        (lambda: conv.conv2d(np.zeros((8, 8)), np.zeros((2, 1, 3, 3))), r"x\[None, None\]"),
+        (lambda: conv.conv2d(np.zeros((1, 8, 8, 3)), np.zeros((2, 3, 3, 3))), "NHWC"),
+        (lambda: conv.conv2d(np.zeros((1, 4, 8, 8)), np.zeros((2, 3, 3, 3))), "channel mismatch"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((3, 3, 3))), "OIHW"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 4, 4)), np.zeros((2, 3, 5, 5))), "smaller kernel"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 4, 4)), np.zeros((2, 3, 3, 3)), dilation=2), "dilation"),
+        (lambda: conv.conv2d(np.zeros((1, 6, 8, 8)), np.zeros((3, 3, 3, 3)), groups=2), "divide"),
+        (lambda: conv.conv2d(np.zeros((1, 6, 8, 8)), np.zeros((4, 3, 3, 3)), groups=0), "groups"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), stride=0), "stride must be positive"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), padding=-1), "padding"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), stride=(1, 2, 3)), "pair"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), stride=1.5), "int"),
+        (lambda: conv.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3)), b=np.zeros(3)), "bias"),
+        (
+            lambda: conv.conv2d_backward(np.zeros((1, 2, 5, 5)), np.zeros((1, 3, 8, 8)), np.zeros((2, 3, 3, 3))),
+            "same stride",
+        ),
+        (lambda: conv.max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2), "half the kernel"),
+        (lambda: conv.max_pool2d(np.zeros((1, 1, 4, 4)), 5), "smaller kernel"),
+        (lambda: conv.max_pool2d_backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2), "output shape"),
+        (lambda: conv.conv_output_size(4, 5), "smaller kernel"),
+        (lambda: conv.conv_output_size(4, 3, s=0), "positive"),
+    ],
+)
 def test_bad_arguments_raise_helpful_value_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -170,6 +193,7 @@ def test_bad_arguments_raise_helpful_value_errors(call, match):
 # ---------------------------------------------------------------------------------------------
 # TensorFlow: NHWC / HWIO layouts. Importing TensorFlow costs seconds, hence the `slow` marker.
 # ---------------------------------------------------------------------------------------------
+
 
 def _tf_padding(cfg):
     """Pad explicitly, as tf.nn.conv2d's 'EXPLICIT' padding, in NHWC."""
@@ -195,13 +219,14 @@ def test_conv2d_forward_and_backward_match_tensorflow(case):
     tf = pytest.importorskip("tensorflow")
     c = TF_CASES[case]
     cfg = c["cfg"]
-    x_nhwc = tf.Variable(c["x"].transpose(0, 2, 3, 1))          # NCHW -> NHWC
-    w_hwio = tf.Variable(c["w"].transpose(2, 3, 1, 0))          # OIHW -> HWIO
+    x_nhwc = tf.Variable(c["x"].transpose(0, 2, 3, 1))  # NCHW -> NHWC
+    w_hwio = tf.Variable(c["w"].transpose(2, 3, 1, 0))  # OIHW -> HWIO
     if max(_pair(cfg["stride"])) == 1 or max(_pair(cfg["dilation"])) == 1:
         # tf.nn.conv2d rejects stride > 1 together with dilation > 1
         out = _tf_conv(tf, x_nhwc, w_hwio, c["b"], cfg)
-        np.testing.assert_allclose(conv.conv2d(c["x"], c["w"], c["b"], **cfg), out.numpy().transpose(0, 3, 1, 2),
-                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(
+            conv.conv2d(c["x"], c["w"], c["b"], **cfg), out.numpy().transpose(0, 3, 1, 2), rtol=1e-10, atol=1e-10
+        )
     # TensorFlow's CPU kernels have no backward pass for dilation > 1: compare gradients at dilation 1
     cfg = dict(cfg, dilation=1)
     with tf.GradientTape() as tape:
@@ -209,8 +234,9 @@ def test_conv2d_forward_and_backward_match_tensorflow(case):
         grad_out = np.random.default_rng(case).normal(size=out.shape)
         loss = tf.reduce_sum(out * grad_out)
     dx_tf, dw_tf = tape.gradient(loss, [x_nhwc, w_hwio])
-    np.testing.assert_allclose(conv.conv2d(c["x"], c["w"], c["b"], **cfg), out.numpy().transpose(0, 3, 1, 2),
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        conv.conv2d(c["x"], c["w"], c["b"], **cfg), out.numpy().transpose(0, 3, 1, 2), rtol=1e-10, atol=1e-10
+    )
     dx, dw, _ = conv.conv2d_backward(grad_out.transpose(0, 3, 1, 2), c["x"], c["w"], **cfg)
     np.testing.assert_allclose(dx, dx_tf.numpy().transpose(0, 3, 1, 2), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dw, dw_tf.numpy().transpose(3, 2, 0, 1), rtol=1e-10, atol=1e-10)
@@ -221,9 +247,9 @@ def test_depthwise_and_pooling_match_tensorflow():
     tf = pytest.importorskip("tensorflow")
     rng = np.random.default_rng(5)
     x = rng.normal(size=(2, 3, 8, 7))
-    w = rng.normal(size=(6, 1, 3, 3))                          # depthwise, multiplier 2: (C*M, 1, kh, kw)
+    w = rng.normal(size=(6, 1, 3, 3))  # depthwise, multiplier 2: (C*M, 1, kh, kw)
     ours = conv.conv2d(x, w, padding=1, groups=3)
-    w_tf = w.reshape(3, 2, 3, 3).transpose(2, 3, 0, 1)         # -> (kh, kw, C, M)
+    w_tf = w.reshape(3, 2, 3, 3).transpose(2, 3, 0, 1)  # -> (kh, kw, C, M)
     theirs = tf.nn.depthwise_conv2d(x.transpose(0, 2, 3, 1), w_tf, [1, 1, 1, 1], [[0, 0], [1, 1], [1, 1], [0, 0]])
     np.testing.assert_allclose(ours, theirs.numpy().transpose(0, 3, 1, 2), rtol=1e-10, atol=1e-10)
     xv = tf.Variable(x.transpose(0, 2, 3, 1))
@@ -232,8 +258,13 @@ def test_depthwise_and_pooling_match_tensorflow():
         g = rng.normal(size=pooled.shape)
         loss = tf.reduce_sum(pooled * g)
     np.testing.assert_allclose(conv.max_pool2d(x, 2), pooled.numpy().transpose(0, 3, 1, 2))
-    np.testing.assert_allclose(conv.max_pool2d_backward(g.transpose(0, 3, 1, 2), x, 2),
-                               tape.gradient(loss, xv).numpy().transpose(0, 3, 1, 2), atol=1e-12)
-    np.testing.assert_allclose(conv.avg_pool2d(x, 2, 1),
-                               tf.nn.avg_pool2d(x.transpose(0, 2, 3, 1), 2, 1, "VALID").numpy().transpose(0, 3, 1, 2),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        conv.max_pool2d_backward(g.transpose(0, 3, 1, 2), x, 2),
+        tape.gradient(loss, xv).numpy().transpose(0, 3, 1, 2),
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        conv.avg_pool2d(x, 2, 1),
+        tf.nn.avg_pool2d(x.transpose(0, 2, 3, 1), 2, 1, "VALID").numpy().transpose(0, 3, 1, 2),
+        rtol=1e-12,
+    )

@@ -20,8 +20,10 @@ def conv1ch(x, k, stride=1, dilation=1):
     out = np.zeros((Ho, Wo))
     for i in range(Ho):
         for j in range(Wo):
-            patch = x[i * stride:i * stride + dilation * (kh - 1) + 1:dilation,
-                      j * stride:j * stride + dilation * (kw - 1) + 1:dilation]
+            patch = x[
+                i * stride : i * stride + dilation * (kh - 1) + 1 : dilation,
+                j * stride : j * stride + dilation * (kw - 1) + 1 : dilation,
+            ]
             out[i, j] = np.sum(patch * k)
     return out
 
@@ -30,7 +32,7 @@ def maxpool_grad(x, grad_out, k):
     dx = np.zeros_like(x)
     for i in range(grad_out.shape[0]):
         for j in range(grad_out.shape[1]):
-            win = x[i * k:(i + 1) * k, j * k:(j + 1) * k]
+            win = x[i * k : (i + 1) * k, j * k : (j + 1) * k]
             m, n = np.unravel_index(np.argmax(win), win.shape)
             dx[i * k + m, j * k + n] += grad_out[i, j]
     return dx
@@ -65,9 +67,20 @@ def test_reference_passes(name):
 
 
 @pytest.mark.parametrize("name", list(REFERENCES))
-@pytest.mark.parametrize("answer", [lambda *a, **k: None, crash, lambda *a, **k: np.nan, lambda *a, **k: "x",
-                                    lambda *a, **k: np.zeros((2, 2)), lambda *a, **k: 2.5,
-                                    lambda *a, **k: True, None, 42])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda *a, **k: None,
+        crash,
+        lambda *a, **k: np.nan,
+        lambda *a, **k: "x",
+        lambda *a, **k: np.zeros((2, 2)),
+        lambda *a, **k: 2.5,
+        lambda *a, **k: True,
+        None,
+        42,
+    ],
+)
 def test_bad_answers_fail_without_crashing(name, answer):
     result = check(name, answer)
     assert result.status in (FAILED, NOT_ATTEMPTED)
@@ -80,13 +93,16 @@ def test_stub_is_not_attempted(name):
     assert check(name, ...).status == NOT_ATTEMPTED
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (lambda H, k, p, s, d: (H + 2 * p - k) // s + 1, "dilation"),
-    (lambda H, k, p, s, d: (H + 2 * p - d * (k - 1) - 1) // s, "count the first position"),
-    (lambda H, k, p, s, d: (H + p - d * (k - 1) - 1) // s + 1, "both"),
-    (lambda H, k, p, s, d: -(-(H + 2 * p - d * (k - 1) - 1) // s) + 1, "round down"),
-    (lambda H, k, p, s, d: (H + 2 * p - d * (k - 1) - 1) / s + 1, "floor division"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (lambda H, k, p, s, d: (H + 2 * p - k) // s + 1, "dilation"),
+        (lambda H, k, p, s, d: (H + 2 * p - d * (k - 1) - 1) // s, "count the first position"),
+        (lambda H, k, p, s, d: (H + p - d * (k - 1) - 1) // s + 1, "both"),
+        (lambda H, k, p, s, d: -(-(H + 2 * p - d * (k - 1) - 1) // s) + 1, "round down"),
+        (lambda H, k, p, s, d: (H + 2 * p - d * (k - 1) - 1) / s + 1, "floor division"),
+    ],
+)
 def test_output_size_hints(answer, hint):
     result = check("ch07.output_size", answer)
     assert result.status == FAILED and hint in result.message, result.message
@@ -96,8 +112,11 @@ def test_conv1ch_hints():
     flipped = lambda x, k, stride=1, dilation=1: conv1ch(x, k[::-1, ::-1], stride, dilation)
     no_stride = lambda x, k, stride=1, dilation=1: conv1ch(x, k, 1, dilation)
     no_dilation = lambda x, k, stride=1, dilation=1: conv1ch(x, k, stride, 1)
-    for answer, hint in ((flipped, "flipped the kernel"), (no_stride, "ignored the stride"),
-                         (no_dilation, "ignored the dilation")):
+    for answer, hint in (
+        (flipped, "flipped the kernel"),
+        (no_stride, "ignored the stride"),
+        (no_dilation, "ignored the dilation"),
+    ):
         result = check("ch07.conv1ch", answer)
         assert result.status == FAILED and hint in result.message, result.message
 
@@ -113,12 +132,15 @@ def test_maxpool_grad_hints():
         dx = np.zeros_like(x)
         for i in range(g.shape[0]):
             for j in range(g.shape[1]):
-                win = x[i * k:(i + 1) * k, j * k:(j + 1) * k]
-                dx[i * k:(i + 1) * k, j * k:(j + 1) * k] += (win == win.max()) * g[i, j]
+                win = x[i * k : (i + 1) * k, j * k : (j + 1) * k]
+                dx[i * k : (i + 1) * k, j * k : (j + 1) * k] += (win == win.max()) * g[i, j]
         return dx
 
-    for answer, hint in ((even, "average pooling"), (all_ties, "first one"),
-                         (lambda x, g, k: maxpool_grad(x, np.ones_like(g), k), "upstream gradient")):
+    for answer, hint in (
+        (even, "average pooling"),
+        (all_ties, "first one"),
+        (lambda x, g, k: maxpool_grad(x, np.ones_like(g), k), "upstream gradient"),
+    ):
         result = check("ch07.maxpool_grad", answer)
         assert result.status == FAILED and hint in result.message, result.message
 

@@ -35,15 +35,15 @@ EXPECTED = {  # source -> status of each exercise, in EXERCISES order
     "untouched.ipynb": (N, N, N),
     "not_json.ipynb": (F, F, F),
     "not_a_notebook.ipynb": (F, F, F),
-    "infinite_loop.ipynb": (P, F, F),     # the loop comes after the first check
-    "kills_kernel.ipynb": (P, F, F),      # os._exit after the first check
-    "memory_hog.ipynb": (P, P, P),        # MemoryError in its cell, the rest runs
+    "infinite_loop.ipynb": (P, F, F),  # the loop comes after the first check
+    "kills_kernel.ipynb": (P, F, F),  # os._exit after the first check
+    "memory_hog.ipynb": (P, P, P),  # MemoryError in its cell, the rest runs
     "stuffed_output.ipynb": (P, P, P),
-    "cheater.ipynb": (F, F, F),           # wrong answers, its own check() and patched checkers
-    "slow_answer.ipynb": (F, P, P),       # double loops forever: the check's time limit
+    "cheater.ipynb": (F, F, F),  # wrong answers, its own check() and patched checkers
+    "slow_answer.ipynb": (F, P, P),  # double loops forever: the check's time limit
     "dupont.ipynb": (P, P, P),
     "Dupont/": (F, F, F),
-    "multi/": (P, P, N),                  # part1 answers the first, part2 the second
+    "multi/": (P, P, N),  # part1 answers the first, part2 the second
     "empty/": (N, N, N),
 }
 STATUS = {  # source -> words its status column must contain
@@ -91,10 +91,30 @@ def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("grades")
     before = set(sandbox_kernels())
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "grade.py"), str(SUBMISSIONS), "--out", str(out),
-         "--release", str(RELEASE), "--timeout", "10", "--check-time", "5", "--memory-mb", "1500",
-         "--jobs", "2", "--no-progress"],
-        check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "grade.py"),
+            str(SUBMISSIONS),
+            "--out",
+            str(out),
+            "--release",
+            str(RELEASE),
+            "--timeout",
+            "10",
+            "--check-time",
+            "5",
+            "--memory-mb",
+            "1500",
+            "--jobs",
+            "2",
+            "--no-progress",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -170,8 +190,15 @@ def test_console_summary_and_no_kernel_left_running(graded):
     assert "Graded 15 submission(s) on 3 exercise(s)" in text
     assert "ch00.double" in text and "mean total:" in text
     assert "Failed to run: 5 of 15:" in text
-    for reason in ("time limit (infinite_loop)", "kernel died (kills_kernel)", "not a notebook (not_a_notebook, not_json)",
-                   "empty folder (empty)", "MemoryError", "Duplicate student ids", "cheater: defines `check`"):
+    for reason in (
+        "time limit (infinite_loop)",
+        "kernel died (kills_kernel)",
+        "not a notebook (not_a_notebook, not_json)",
+        "empty folder (empty)",
+        "MemoryError",
+        "Duplicate student ids",
+        "cheater: defines `check`",
+    ):
         assert reason in text, reason
     assert (graded["out"] / "summary.md").read_text().startswith("Graded 15")
     assert graded["no_leftover"], f"sandbox kernels still running: {sandbox_kernels()}"
@@ -181,26 +208,40 @@ def test_console_summary_and_no_kernel_left_running(graded):
 # The sandbox, the workers and the pieces, on their own
 # ----------------------------------------------------------------------------------------------
 
+
 def test_memory_and_file_limits_really_apply_in_the_kernel_process(tmp_path):
-    code = ("import resource\nfrom course_tools.sandbox_kernel import apply_limits\napply_limits(512, 1)\n"
-            "print(resource.getrlimit(resource.RLIMIT_AS))\n"
-            "try:\n    bytearray(1 << 30)\nexcept MemoryError:\n    print('MemoryError')\n"
-            "try:\n    open('big', 'wb').write(b'x' * (2 << 20))\nexcept OSError as e:\n    print('OSError', e.errno)\n")
-    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=tmp_path, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import resource\nfrom course_tools.sandbox_kernel import apply_limits\napply_limits(512, 1)\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS))\n"
+        "try:\n    bytearray(1 << 30)\nexcept MemoryError:\n    print('MemoryError')\n"
+        "try:\n    open('big', 'wb').write(b'x' * (2 << 20))\nexcept OSError as e:\n    print('OSError', e.errno)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.stdout.split("\n")[:3] == [str((512 << 20, 512 << 20)), "MemoryError", "OSError 27"], done.stderr
     with pytest.raises(ValueError, match="at least 256"):
         from course_tools.sandbox_kernel import apply_limits
+
         apply_limits(100, None)
 
 
 def test_a_kernel_dies_with_its_parent():
-    parent = ("import subprocess, sys, time\n"
-              "child = subprocess.Popen([sys.executable, '-c', 'from course_tools.sandbox_kernel import "
-              "die_with_parent; die_with_parent(); import time; time.sleep(120)'])\n"
-              "print(child.pid, flush=True)\ntime.sleep(120)\n")
-    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    parent = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'from course_tools.sandbox_kernel import "
+        "die_with_parent; die_with_parent(); import time; time.sleep(120)'])\n"
+        "print(child.pid, flush=True)\ntime.sleep(120)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     child = int(proc.stdout.readline())
     time.sleep(1.0)  # let the child reach prctl
     assert Path(f"/proc/{child}").exists()
@@ -219,11 +260,14 @@ def test_a_kernel_dies_with_its_parent():
 
 def test_a_worker_that_overruns_is_replaced_and_the_others_are_graded(tmp_path, monkeypatch):
     exercises = grade.assignment([RELEASE])
-    subs = [grade.Submission("infinite_loop", "infinite_loop.ipynb", [str(SUBMISSIONS / "infinite_loop.ipynb")]),
-            grade.Submission("correct", "correct.ipynb", [str(SUBMISSIONS / "correct.ipynb")])]
+    subs = [
+        grade.Submission("infinite_loop", "infinite_loop.ipynb", [str(SUBMISSIONS / "infinite_loop.ipynb")]),
+        grade.Submission("correct", "correct.ipynb", [str(SUBMISSIONS / "correct.ipynb")]),
+    ]
     normal = grade._hard_limit
-    monkeypatch.setattr(grade, "_hard_limit", lambda sub, ex, lim: 3.0 if sub.student == "infinite_loop"
-                        else normal(sub, ex, lim))
+    monkeypatch.setattr(
+        grade, "_hard_limit", lambda sub, ex, lim: 3.0 if sub.student == "infinite_loop" else normal(sub, ex, lim)
+    )
     before = set(sandbox_kernels())
     results = grade.grade_all(subs, exercises, grade.Limits(timeout=60, memory_mb=1500), jobs=1, progress=False)
     assert results[0]["problem"] == "the grader gave up on this submission after 3 s"
@@ -235,7 +279,8 @@ def test_a_worker_that_overruns_is_replaced_and_the_others_are_graded(tmp_path, 
 def test_find_checks():
     assert grade.find_checks('# NBVAL_CHECK_OUTPUT\ncheck("ch00.double", double)') == [("ch00.double", "double")]
     assert grade.find_checks("%time r = check('ch01.a', f)\nlib.check('ch02.b', make(g, 2))") == [
-        ("ch02.b", "make(g, 2)")]  # the magic line is skipped; an attribute call counts
+        ("ch02.b", "make(g, 2)")
+    ]  # the magic line is skipped; an attribute call counts
     assert grade.find_checks('check("ch03.c", f\n') == [("ch03.c", None)]  # a syntax error
     assert grade.find_checks("checking = 1") == []
 
@@ -264,20 +309,32 @@ def test_usage_errors_exit_2_with_a_message(tmp_path, capsys):
     (tmp_path / "subs").mkdir()
     assert grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "subs" / "grades")]) == 2
     assert "inside the submissions folder" in capsys.readouterr().err
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('check("ch99.nope", f)')]),
-                   tmp_path / "subs" / "a.ipynb")
-    assert grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "o"),
-                       "--release", str(tmp_path / "subs" / "a.ipynb")]) == 2
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('check("ch99.nope", f)')]),
+        tmp_path / "subs" / "a.ipynb",
+    )
+    assert (
+        grade.main(
+            [str(tmp_path / "subs"), "--out", str(tmp_path / "o"), "--release", str(tmp_path / "subs" / "a.ipynb")]
+        )
+        == 2
+    )
     assert "does not know" in capsys.readouterr().err
     assert grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "o"), "--memory-mb", "100"]) == 2
 
 
 def test_feedback_files_never_overwrite_each_other(tmp_path):
     exercises = [grade.Exercise("ch00.double", "double", 'check("ch00.double", double)')]
-    subs = [grade.Submission(name, name + ".ipynb", problem="no notebook: the folder is empty") for name in ("a b", "a_b", "A_B")]
+    subs = [
+        grade.Submission(name, name + ".ipynb", problem="no notebook: the folder is empty")
+        for name in ("a b", "a_b", "A_B")
+    ]
     results = [grade._merge(s, exercises, []) for s in subs]
     grade.write_reports(results, exercises, tmp_path)
     files = sorted(p.name for p in (tmp_path / "feedback").iterdir())
     assert files == ["A_B-3.md", "a_b-2.md", "a_b.md"]
     assert [r["feedback"] for r in json.loads((tmp_path / "results.json").read_text())["submissions"]] == [
-        "feedback/a_b.md", "feedback/a_b-2.md", "feedback/A_B-3.md"]
+        "feedback/a_b.md",
+        "feedback/a_b-2.md",
+        "feedback/A_B-3.md",
+    ]

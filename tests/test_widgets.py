@@ -39,9 +39,9 @@ def test_sweep_keeps_the_plots_own_titles_when_asked():
     fig = widgets.sweep(plot_with_result, CONTROLS, vary="slope", keep_titles=True)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert titles == [f"slope {v}: end value {v * 10}" for v in CONTROLS["slope"]]
-    fig = widgets.sweep(plot_with_result, CONTROLS, vary="slope")         # default: unchanged behaviour
+    fig = widgets.sweep(plot_with_result, CONTROLS, vary="slope")  # default: unchanged behaviour
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == [f"slope = {v}" for v in CONTROLS["slope"]]
-    fig = widgets.sweep(plot_line, CONTROLS, vary="slope", keep_titles=True)   # no own title: the label
+    fig = widgets.sweep(plot_line, CONTROLS, vary="slope", keep_titles=True)  # no own title: the label
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == [f"slope = {v}" for v in CONTROLS["slope"]]
     plt.close("all")
 
