@@ -221,15 +221,16 @@ def _fold_batchnorm(fold_batchnorm: Any) -> str:
         if got_w.shape != want_w.shape:
             raise CheckFailed(f"the folded weight must keep the conv's shape {want_w.shape} (one scale per output "
                               f"channel, broadcast over C_in, k, k), got {got_w.shape}.")
-        if np.allclose(got_w, w * (gamma / np.sqrt(var))[:, None, None, None], rtol=1e-9) and eps >= 1e-3:
-            raise CheckFailed("the scale must be gamma / sqrt(var + eps): you left out eps.")
-        if np.allclose(got_w, w * (gamma / (var + eps))[:, None, None, None], rtol=1e-9):
-            raise CheckFailed("divide by the standard deviation sqrt(var + eps), not by the variance.")
+        if not np.allclose(got_w, want_w, rtol=1e-7, atol=1e-9):
+            if np.allclose(got_w, w * (gamma / np.sqrt(var))[:, None, None, None], rtol=1e-9):
+                raise CheckFailed("the scale must be gamma / sqrt(var + eps): you left out eps.")
+            if np.allclose(got_w, w * (gamma / (var + eps))[:, None, None, None], rtol=1e-9):
+                raise CheckFailed("divide by the standard deviation sqrt(var + eps), not by the variance.")
         expect_array(got_w, want_w, rtol=1e-7, atol=1e-9, what=f"the folded weight (O={o}, C={c}, k={k})")
         got_b = to_numpy(got[1], "the folded bias")
         if got_b.shape == want_b.shape and np.allclose(got_b, (b - mean) * gamma / np.sqrt(var + eps), rtol=1e-9):
             raise CheckFailed("the folded bias is missing beta: BN adds it after scaling.")
         if got_b.shape == want_b.shape and np.allclose(got_b, b * gamma / np.sqrt(var + eps) + beta - mean, rtol=1e-9):
-            raise CheckFailed("the running mean is subtracted *before* scaling: (b - mean) * scale + beta.")
+            raise CheckFailed("the running mean is subtracted before scaling: (b - mean) * scale + beta.")
         expect_array(got_b, want_b, rtol=1e-7, atol=1e-9, what=f"the folded bias (O={o})")
     return "conv + BatchNorm in evaluation mode is one conv: w * s, (b - mean) * s + beta, s = gamma / sqrt(var + eps)."
