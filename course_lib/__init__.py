@@ -10,6 +10,7 @@ One module per concern (import them by name; nothing heavy is imported here, so
 - :mod:`course_lib.widgets`    - ipywidgets that also leave a static figure on the site.
 - :mod:`course_lib.plotting`   - the colour-blind-safe style and shared plots.
 - :mod:`course_lib.glue`       - myst-nb ``glue`` that also works where myst-nb is missing.
+- :mod:`course_lib.models`     - the trained digit CNN of chapter 7 (PyTorch, and its Keras twin).
 """
 
 from __future__ import annotations
