@@ -12,6 +12,7 @@ lists every module with the chapter that introduces it; the chapter 0 modules:
 - :mod:`course_lib.widgets`    - ipywidgets that also leave a static figure on the site.
 - :mod:`course_lib.plotting`   - the colour-blind-safe style and shared plots.
 - :mod:`course_lib.glue`       - myst-nb ``glue`` that also works where myst-nb is missing.
+- :mod:`course_lib.models`     - the trained digit CNN of chapter 7 (PyTorch, and its Keras twin).
 
 Instructor tooling (the student release, the table-of-contents reader) is not part of this
 package: it lives in ``course_tools/`` in the repository.
