@@ -12,6 +12,7 @@ from course_tools import toc
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+LANDING_PAGES = sorted((ROOT / "chapters").glob("*.md"))   # chapters/NN_slug.md: a chapter's landing page
 
 
 def toc_files():
@@ -19,11 +20,46 @@ def toc_files():
     return [p.with_suffix("").as_posix() for p in toc.toc_files(ROOT)[1:]]
 
 
-def test_toc_and_chapters_folder_list_the_same_notebooks():
+def toc_chapters():
+    """``(file, [section files])`` of every chapter entry of _toc.yml's parts, in book order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [(c["file"], [s["file"] for s in c.get("sections", [])])
+            for part in toc.get("parts", []) for c in part.get("chapters", [])]
+
+
+def test_toc_and_chapters_folder_list_the_same_pages():
     in_toc = {f for f in toc_files() if f.startswith("chapters/")}
-    on_disk = {f"chapters/{p.stem}" for p in CHAPTERS}
+    on_disk = {f"chapters/{p.stem}" for p in CHAPTERS + LANDING_PAGES}
     assert in_toc == on_disk, f"only in _toc.yml: {in_toc - on_disk}; only in chapters/: {on_disk - in_toc}"
     assert len(toc_files()) == len(set(toc_files())), "a file is listed twice in _toc.yml"
+    stems = [p.stem for p in CHAPTERS + LANDING_PAGES]
+    assert len(stems) == len(set(stems)), "a page exists both as .md and as .ipynb"
+
+
+def test_a_chapter_with_sections_is_a_landing_page_that_lists_them():
+    # A chapter's name is its own: sections nest under a chapters/NN_slug.md landing page, never
+    # under their first section's notebook.
+    landing = [(f, sections) for f, sections in toc_chapters() if sections]
+    assert landing, "no chapter with sections in _toc.yml"
+    for f, sections in landing:
+        page = ROOT / f"{f}.md"
+        assert page.is_file() and not (ROOT / f"{f}.ipynb").exists(), \
+            f"{f} has sections, so it must be a landing page {f}.md (title, overview, objectives, sections)"
+        assert re.fullmatch(r"chapters/\d\d_[a-z0-9_]+", f), f"landing pages are named chapters/NN_slug: {f}"
+        text = page.read_text(encoding="utf-8")
+        titles = re.findall(r"(?m)^# (.+)$", text)
+        assert len(titles) == 1, f"{page.name}: exactly one '# Title' line, found {titles}"
+        assert not re.match(r"\d", titles[0]), f"{page.name}: the toc numbers chapters; no number in the title"
+        for heading in ("Learning objectives", "Prerequisites"):
+            assert heading in text, f"{page.name}: no {heading!r}"
+        linked = re.findall(r"\{doc\}`([^`<]+?)`", text)
+        wanted = [s.removeprefix("chapters/") for s in sections]
+        in_order = [d for d in linked if d in wanted]
+        assert in_order == wanted, f"{page.name} links its sections {in_order}, _toc.yml has {wanted}"
+        for d in linked:   # every {doc} link of the landing page resolves to a page of the book
+            assert f"chapters/{d}" in toc_files() or d in toc_files(), f"{page.name}: {{doc}}`{d}` is no page"
+    for p in LANDING_PAGES:
+        assert f"chapters/{p.stem}" in {f for f, s in landing}, f"{p.name} is a landing page without sections"
 
 
 def test_toc_pages_exist():

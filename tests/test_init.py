@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 
 from course_lib import init
@@ -129,3 +130,38 @@ def test_errors():
         init.he_normal(3, 3, rng="zero")
     with pytest.raises(ValueError, match="std"):
         init.truncated_normal((2,), std=-1.0)
+
+
+def _ks_pvalue(w, dist):
+    return scipy.stats.kstest(np.ravel(w), dist.cdf).pvalue
+
+
+@pytest.mark.parametrize("truncated", [False, True])
+def test_normal_initializers_have_the_intended_distribution(truncated):
+    # The std alone cannot tell a plain normal from a truncated one: a Kolmogorov-Smirnov test can.
+    std = math.sqrt(2 / FAN_IN)
+    plain, trunc = scipy.stats.norm(scale=std), scipy.stats.truncnorm(-2, 2, scale=std / init.TRUNCATED_STD)
+    w = init.he_normal(FAN_IN, FAN_OUT, rng=0, truncated=truncated)
+    assert _ks_pvalue(w, trunc if truncated else plain) > 1e-3
+    assert _ks_pvalue(w, plain if truncated else trunc) < 1e-6      # and it rejects the other one
+    if truncated:
+        assert np.abs(w).max() <= 2 * std / init.TRUNCATED_STD
+        assert _ks_pvalue(_keras(keras.initializers.HeNormal(seed=0)), trunc) > 1e-3
+    else:
+        assert _ks_pvalue(_torch(torch.nn.init.kaiming_normal_, nonlinearity="relu"), plain) > 1e-3
+
+
+def test_uniform_initializers_have_the_intended_distribution():
+    a = math.sqrt(6 / (FAN_IN + FAN_OUT))
+    uniform = scipy.stats.uniform(loc=-a, scale=2 * a)
+    for w in (init.xavier_uniform(FAN_IN, FAN_OUT, rng=0), _torch(torch.nn.init.xavier_uniform_),
+              _keras(keras.initializers.GlorotUniform(seed=0))):
+        assert _ks_pvalue(w, uniform) > 1e-3
+    # a normal with the same std is rejected
+    assert _ks_pvalue(init.xavier_normal(FAN_IN, FAN_OUT, rng=0), uniform) < 1e-6
+
+
+def test_truncated_normal_respects_its_bound_and_std():
+    w = init.truncated_normal((200_000,), std=0.5, rng=3)
+    assert np.abs(w).max() <= 2 * 0.5 / init.TRUNCATED_STD
+    np.testing.assert_allclose(w.std(), 0.5, rtol=0.01)

@@ -269,6 +269,27 @@ def test_toc_and_release_book_paths(tmp_path):
         toc_notebooks(tmp_path / "chapters")
 
 
+def test_chapter_landing_pages_are_skipped_not_released(tmp_path):
+    # A chapter = a landing page chapters/NN_slug.md with its section notebooks under it in _toc.yml;
+    # the landing page is prose for the site, so the release walks past it without failing.
+    (tmp_path / "chapters").mkdir()
+    for name in ("06a_x", "06b_y"):
+        nbformat.write(make_nb(*gated(SOLUTION_CODE)), tmp_path / "chapters" / f"{name}.ipynb")
+    (tmp_path / "chapters" / "06_practice.md").write_text("# Practice\n\n1. {doc}`06a_x`\n2. {doc}`06b_y`\n")
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nparts:\n  - caption: A\n    numbered: true\n    chapters:\n"
+        "      - file: chapters/06_practice\n        sections:\n          - file: chapters/06a_x\n"
+        "          - file: chapters/06b_y\n")
+    assert toc_notebooks(tmp_path) == [Path("chapters/06a_x.ipynb"), Path("chapters/06b_y.ipynb")]
+    reports = release_book(tmp_path, tmp_path / "release")
+    assert sorted(reports) == [Path("chapters/06a_x.ipynb"), Path("chapters/06b_y.ipynb")]
+    assert not (tmp_path / "release/chapters/06_practice.md").exists()
+    assert all(r.gated == 1 for r in reports.values())
+    with pytest.raises(ValueError, match="is not a notebook"):   # asked for by name, a .md is refused clearly
+        release_book(tmp_path, tmp_path / "release2", ["chapters/06_practice.md"])
+
+
 def test_the_command_line(tmp_path):
     out = tmp_path / "student"
     done = subprocess.run(

@@ -22,7 +22,10 @@ Playwright's Python API. No request may leave 127.0.0.1. For each page it assert
 - no JavaScript error: no console error, no uncaught exception, no failed request, no HTTP
   error status (only :data:`ALLOWED_CONSOLE_ERRORS` may pass, each with its reason);
 - every internal link (``href`` to a page or file of the site, with or without ``#anchor``)
-  resolves to an existing file, and the anchor exists in it.
+  resolves to an existing file, and the anchor exists in it;
+- a chapter page with an executed notebook shows at least one figure; a chapter *landing page*
+  (``chapters/NN_slug.md`` with sections in _toc.yml) needs none, but it must render a title and
+  link, from its own text, to each of its sections.
 
 A full-page screenshot of each page goes to ``_build/screenshots/<page>.png`` (beside the site
 folder), and a summary line (pages, images, widgets, solutions, links, seconds) is printed.
@@ -104,7 +107,29 @@ def expected_colab_url(docname: str, suffix: str) -> str:
     return f"{colab}/github/{owner_repo}/blob/{repo.get('branch', 'main')}/{path}"
 
 
+def toc_sections() -> dict[str, list[str]]:
+    """Docname of every _toc.yml entry that has sections -> the docnames of those sections."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    out: dict[str, list[str]] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str) and node.get("sections"):
+                out[re.sub(r"\.(ipynb|md)$", "", node["file"])] = [
+                    re.sub(r"\.(ipynb|md)$", "", s["file"]) for s in node["sections"] if isinstance(s.get("file"), str)]
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return out
+
+
 PAGES = toc_pages()
+SECTIONS = toc_sections()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -262,8 +287,13 @@ INSPECT = r"""
   const links = Array.from(document.querySelectorAll('a[href]')).map((a) => a.href)
                      .filter((h) => h.startsWith('http'));
   const colab = Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map((a) => a.href);
+  // The page's own text (not the sidebars): its title and the links it makes
+  const article = document.querySelector('article.bd-article, main article, [role="main"]') || document.body;
+  const titles = Array.from(article.querySelectorAll('h1')).map((h) => h.textContent.replace('#', '').trim());
+  const articleLinks = Array.from(article.querySelectorAll('a[href]')).map((a) => a.href);
   const instructor = !!document.querySelector('.course-instructor-banner');
   return {maths: maths.length, unrendered, mathErrors, raw, images, widgets, solutions, links, colab, instructor,
+          titles, articleLinks,
           widgetState: !!document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]')};
 }
 """
@@ -330,6 +360,15 @@ def test_page_in_browser(page, server, browser, summary):
             # every chapter plots something (learning curves at least); none means the build lost
             # the notebooks' figures (e.g. a non-inline Matplotlib backend in the kernel)
             problems.append("no figure from the executed notebook on this chapter page")
+        if suffix == ".md" and docname in SECTIONS:
+            # a chapter landing page: no figure needed, but a title and a link to every section
+            if not any(seen["titles"]):
+                problems.append("landing page without a rendered title (h1)")
+            linked = {unquote(urlsplit(h).path).lstrip("/").removesuffix(".html") for h in seen["articleLinks"]
+                      if h.startswith(server)}
+            missing = [s for s in SECTIONS[docname] if s not in linked]
+            if missing:
+                problems.append(f"landing page does not link to its sections {missing} (found {sorted(linked)})")
         # Widgets
         for w in seen["widgets"]:
             if not w["rendered"] or w["height"] <= 0 or w["children"] == 0 or w["error"]:
