@@ -29,6 +29,15 @@ def resolve(root: Path, entry: str) -> Path:
     raise ValueError(f"_toc.yml lists {entry!r}, but neither {entry}.ipynb nor {entry}.md exists")
 
 
+def _read(root: Path) -> Any:
+    import yaml
+
+    toc_path = root / "_toc.yml"
+    if not toc_path.is_file():
+        raise ValueError(f"no _toc.yml in {root}; pass the book's root folder")
+    return yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+
+
 def toc_files(root: str | Path = ".") -> list[Path]:
     """Every page listed in ``root/_toc.yml``, in book order, relative to ``root``, with its suffix.
 
@@ -37,13 +46,8 @@ def toc_files(root: str | Path = ".") -> list[Path]:
     A page listed twice is returned twice (callers that must refuse duplicates can see them).
     Raises ``ValueError`` if ``_toc.yml`` is missing or names a file that does not exist.
     """
-    import yaml
-
     root = Path(root)
-    toc_path = root / "_toc.yml"
-    if not toc_path.is_file():
-        raise ValueError(f"no _toc.yml in {root}; pass the book's root folder")
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    toc = _read(root)
     found: list[Path] = []
 
     def walk(node: Any) -> None:
@@ -66,3 +70,33 @@ def toc_files(root: str | Path = ".") -> list[Path]:
 def toc_notebooks(root: str | Path = ".") -> list[Path]:
     """The notebooks among :func:`toc_files`, each once, in book order."""
     return [p for p in dict.fromkeys(toc_files(root)) if p.suffix == ".ipynb"]
+
+
+def toc_sections(root: str | Path = ".") -> dict[str, list[str]]:
+    """Every entry of ``_toc.yml`` that has ``sections`` (a chapter's landing page) -> its sections.
+
+    Keys and values are docnames without suffix, in book order:
+    ``{"chapters/07_convolutional_networks": ["chapters/07a_convolution_operation", ...]}``.
+    """
+    root = Path(root)
+    out: dict[str, list[str]] = {}
+
+    def strip(entry: str) -> str:
+        path = Path(entry)
+        return path.with_suffix("").as_posix() if path.suffix in SUFFIXES else entry
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str) and node.get("sections"):
+                out[strip(node["file"])] = [
+                    strip(s["file"]) for s in node["sections"] if isinstance(s, dict) and isinstance(s.get("file"), str)
+                ]
+            for value in node.values():
+                if isinstance(value, (list, dict)):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(_read(root))
+    return out

@@ -12,7 +12,7 @@ from course_tools import toc
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-LANDING_PAGES = sorted((ROOT / "chapters").glob("*.md"))   # chapters/NN_slug.md: a chapter's landing page
+LANDING_PAGES = sorted((ROOT / "chapters").glob("*.md"))  # chapters/NN_slug.md: a chapter's landing page
 
 
 def toc_files():
@@ -21,10 +21,8 @@ def toc_files():
 
 
 def toc_chapters():
-    """``(file, [section files])`` of every chapter entry of _toc.yml's parts, in book order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [(c["file"], [s["file"] for s in c.get("sections", [])])
-            for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    """``(file, [section files])`` of every chapter entry of _toc.yml that has sections, in book order."""
+    return list(toc.toc_sections(ROOT).items())
 
 
 def test_toc_and_chapters_folder_list_the_same_pages():
@@ -43,8 +41,9 @@ def test_a_chapter_with_sections_is_a_landing_page_that_lists_them():
     assert landing, "no chapter with sections in _toc.yml"
     for f, sections in landing:
         page = ROOT / f"{f}.md"
-        assert page.is_file() and not (ROOT / f"{f}.ipynb").exists(), \
+        assert page.is_file() and not (ROOT / f"{f}.ipynb").exists(), (
             f"{f} has sections, so it must be a landing page {f}.md (title, overview, objectives, sections)"
+        )
         assert re.fullmatch(r"chapters/\d\d_[a-z0-9_]+", f), f"landing pages are named chapters/NN_slug: {f}"
         text = page.read_text(encoding="utf-8")
         titles = re.findall(r"(?m)^# (.+)$", text)
@@ -56,7 +55,7 @@ def test_a_chapter_with_sections_is_a_landing_page_that_lists_them():
         wanted = [s.removeprefix("chapters/") for s in sections]
         in_order = [d for d in linked if d in wanted]
         assert in_order == wanted, f"{page.name} links its sections {in_order}, _toc.yml has {wanted}"
-        for d in linked:   # every {doc} link of the landing page resolves to a page of the book
+        for d in linked:  # every {doc} link of the landing page resolves to a page of the book
             assert f"chapters/{d}" in toc_files() or d in toc_files(), f"{page.name}: {{doc}}`{d}` is no page"
     for p in LANDING_PAGES:
         assert f"chapters/{p.stem}" in {f for f, s in landing}, f"{p.name} is a landing page without sections"

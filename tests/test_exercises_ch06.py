@@ -36,7 +36,7 @@ def uniform_bounds(fan_in, fan_out):
 
 def gelu_grad(x):
     x = torch.as_tensor(np.asarray(x, dtype=np.float64)).requires_grad_()
-    torch.nn.functional.gelu(x).sum().backward()   # an independent reference: PyTorch's autograd
+    torch.nn.functional.gelu(x).sum().backward()  # an independent reference: PyTorch's autograd
     return x.grad.numpy()
 
 
@@ -69,9 +69,11 @@ WRONG = {
     "ch06.leaky_relu_gain": (lambda a: 2.0 / (1.0 + a * a), "square root"),
     "ch06.dropout_forward": (lambda x, u, rate: np.where(u >= rate, x, 0.0), "rescale"),
     "ch06.bn_running_update": (
-        lambda rm, rv, b, m: ((1 - m) * rm + m * b.mean(0), (1 - m) * rv + m * b.var(0)), "biased"),
+        lambda rm, rv, b, m: ((1 - m) * rm + m * b.mean(0), (1 - m) * rv + m * b.var(0)),
+        "biased",
+    ),
     "ch06.early_stopping": (lambda losses, patience: (int(np.argmin(losses)), len(losses) - 1), "expected"),
-    "ch06.random_search_hit": (lambda n, f: f ** n, "all"),
+    "ch06.random_search_hit": (lambda n, f: f**n, "all"),
     "ch06.uniform_bounds": (lambda i, o: (math.sqrt(2 / (i + o)), math.sqrt(2 / i)), "standard deviation"),
     "ch06.gelu_grad": (lambda x: 0.5 * (1 + np.vectorize(math.erf)(np.asarray(x) / math.sqrt(2))), "product rule"),
     "ch06.pick_and_report": (lambda v, t: (int(np.argmax(t)), max(t)), "test set"),
@@ -80,21 +82,40 @@ WRONG = {
 
 # More typical wrong answers, each with the words its hint must contain.
 MORE_WRONG = [
-    ("ch06.bn_running_update",
-     lambda rm, rv, b, m: (m * rm + (1 - m) * b.mean(0), m * rv + (1 - m) * b.var(0) * len(b) / (len(b) - 1)),
-     "Keras's convention"),
+    (
+        "ch06.bn_running_update",
+        lambda rm, rv, b, m: (m * rm + (1 - m) * b.mean(0), m * rv + (1 - m) * b.var(0) * len(b) / (len(b) - 1)),
+        "Keras's convention",
+    ),
     ("ch06.uniform_bounds", lambda i, o: (math.sqrt(6 / (i + o)), math.sqrt(6 / o)), "fan_out"),
     ("ch06.uniform_bounds", lambda i, o: (math.sqrt(3 / i), math.sqrt(6 / i)), "averages"),
-    ("ch06.gelu_grad", lambda x: gelu_grad(x) - np.asarray(x) * np.exp(-np.asarray(x) ** 2 / 2) / math.sqrt(2 * math.pi)
-     + np.asarray(x) * np.exp(-np.asarray(x) ** 2 / 2), "normalizing constant"),
+    (
+        "ch06.gelu_grad",
+        lambda x: (
+            gelu_grad(x)
+            - np.asarray(x) * np.exp(-(np.asarray(x) ** 2) / 2) / math.sqrt(2 * math.pi)
+            + np.asarray(x) * np.exp(-(np.asarray(x) ** 2) / 2)
+        ),
+        "normalizing constant",
+    ),
     ("ch06.pick_and_report", lambda v, t: (int(np.argmax(v)), max(v)), "validation"),
     ("ch06.pick_and_report", lambda v, t: (int(np.argmax(v)), max(t)), "even if another"),
-    ("ch06.step_learning_rates",   # restarts, but with a one-epoch cosine: decay_steps wrongly shortened
-     lambda lr, e, s, r: step_learning_rates(lr, 1, s, False).tolist() * e if r else step_learning_rates(lr, e, s, False),
-     "decay_steps is still"),
-    ("ch06.step_learning_rates",
-     lambda lr, e, s, r: lr * 0.5 * (1 + np.cos(np.pi * np.minimum((np.arange(e * s) % s if r else np.arange(e * s))
-                                                                    + 1, e * s) / (e * s))), "off by one"),
+    (
+        "ch06.step_learning_rates",  # restarts, but with a one-epoch cosine: decay_steps wrongly shortened
+        lambda lr, e, s, r: (
+            step_learning_rates(lr, 1, s, False).tolist() * e if r else step_learning_rates(lr, e, s, False)
+        ),
+        "decay_steps is still",
+    ),
+    (
+        "ch06.step_learning_rates",
+        lambda lr, e, s, r: (
+            lr
+            * 0.5
+            * (1 + np.cos(np.pi * np.minimum((np.arange(e * s) % s if r else np.arange(e * s)) + 1, e * s) / (e * s)))
+        ),
+        "off by one",
+    ),
 ]
 
 

@@ -143,7 +143,7 @@ def test_normal_initializers_have_the_intended_distribution(truncated):
     plain, trunc = scipy.stats.norm(scale=std), scipy.stats.truncnorm(-2, 2, scale=std / init.TRUNCATED_STD)
     w = init.he_normal(FAN_IN, FAN_OUT, rng=0, truncated=truncated)
     assert _ks_pvalue(w, trunc if truncated else plain) > 1e-3
-    assert _ks_pvalue(w, plain if truncated else trunc) < 1e-6      # and it rejects the other one
+    assert _ks_pvalue(w, plain if truncated else trunc) < 1e-6  # and it rejects the other one
     if truncated:
         assert np.abs(w).max() <= 2 * std / init.TRUNCATED_STD
         assert _ks_pvalue(_keras(keras.initializers.HeNormal(seed=0)), trunc) > 1e-3
@@ -154,8 +154,11 @@ def test_normal_initializers_have_the_intended_distribution(truncated):
 def test_uniform_initializers_have_the_intended_distribution():
     a = math.sqrt(6 / (FAN_IN + FAN_OUT))
     uniform = scipy.stats.uniform(loc=-a, scale=2 * a)
-    for w in (init.xavier_uniform(FAN_IN, FAN_OUT, rng=0), _torch(torch.nn.init.xavier_uniform_),
-              _keras(keras.initializers.GlorotUniform(seed=0))):
+    for w in (
+        init.xavier_uniform(FAN_IN, FAN_OUT, rng=0),
+        _torch(torch.nn.init.xavier_uniform_),
+        _keras(keras.initializers.GlorotUniform(seed=0)),
+    ):
         assert _ks_pvalue(w, uniform) > 1e-3
     # a normal with the same std is rejected
     assert _ks_pvalue(init.xavier_normal(FAN_IN, FAN_OUT, rng=0), uniform) < 1e-6

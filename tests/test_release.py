@@ -280,13 +280,14 @@ def test_chapter_landing_pages_are_skipped_not_released(tmp_path):
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nparts:\n  - caption: A\n    numbered: true\n    chapters:\n"
         "      - file: chapters/06_practice\n        sections:\n          - file: chapters/06a_x\n"
-        "          - file: chapters/06b_y\n")
+        "          - file: chapters/06b_y\n"
+    )
     assert toc_notebooks(tmp_path) == [Path("chapters/06a_x.ipynb"), Path("chapters/06b_y.ipynb")]
     reports = release_book(tmp_path, tmp_path / "release")
     assert sorted(reports) == [Path("chapters/06a_x.ipynb"), Path("chapters/06b_y.ipynb")]
     assert not (tmp_path / "release/chapters/06_practice.md").exists()
     assert all(r.gated == 1 for r in reports.values())
-    with pytest.raises(ValueError, match="is not a notebook"):   # asked for by name, a .md is refused clearly
+    with pytest.raises(ValueError, match="is not a notebook"):  # asked for by name, a .md is refused clearly
         release_book(tmp_path, tmp_path / "release2", ["chapters/06_practice.md"])
 
 

@@ -7,13 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises._core import (
-    CheckFailed,
-    call,
-    expect_array,
-    register,
-    to_numpy,
-)
+from course_lib.exercises._core import CheckFailed, call, expect_array, register, to_numpy
 
 
 # ---------------------------------------------------------------------------- 06a
@@ -30,8 +24,10 @@ def _leaky_relu_gain(leaky_relu_gain: Any) -> str:
             raise CheckFailed(f"leaky_relu_gain({a}) should return one number, got shape {got.shape}.")
         want = _leaky_relu_gain_reference(a)
         if math.isclose(float(got), want * want, rel_tol=1e-6) and a != 1.0:
-            raise CheckFailed(f"leaky_relu_gain({a}) returned {float(got):.6g}, the *variance* factor "
-                              "2 / (1 + a^2); the gain multiplies the standard deviation: take the square root.")
+            raise CheckFailed(
+                f"leaky_relu_gain({a}) returned {float(got):.6g}, the *variance* factor "
+                "2 / (1 + a^2); the gain multiplies the standard deviation: take the square root."
+            )
         expect_array(got, want, rtol=1e-6, what=f"leaky_relu_gain({a})")
     return "a = 0 gives ReLU's sqrt(2) and a = 1 (a linear layer) gives 1, as it should."
 
@@ -57,14 +53,20 @@ def _uniform_bounds(uniform_bounds: Any) -> str:
             raise CheckFailed("each bound should be one number.")
         want_x, want_h = _uniform_bounds_reference(fan_in, fan_out)
         if _close(got_x, want_x / math.sqrt(3.0)) or _close(got_h, want_h / math.sqrt(3.0)):
-            raise CheckFailed(f"for ({fan_in}, {fan_out}) you returned a standard deviation, not a bound: "
-                              "U(-a, a) has variance a^2 / 3, so a = sqrt(3) * std.")
+            raise CheckFailed(
+                f"for ({fan_in}, {fan_out}) you returned a standard deviation, not a bound: "
+                "U(-a, a) has variance a^2 / 3, so a = sqrt(3) * std."
+            )
         if fan_in != fan_out and _close(got_h, math.sqrt(6.0 / fan_out)):
-            raise CheckFailed(f"for ({fan_in}, {fan_out}) your He bound uses fan_out; He's default mode "
-                              "(fan_in) keeps the *forward* variance, so it divides by fan_in.")
+            raise CheckFailed(
+                f"for ({fan_in}, {fan_out}) your He bound uses fan_out; He's default mode "
+                "(fan_in) keeps the *forward* variance, so it divides by fan_in."
+            )
         if fan_in != fan_out and _close(got_x, math.sqrt(3.0 / fan_in)):
-            raise CheckFailed(f"for ({fan_in}, {fan_out}) your Xavier bound uses fan_in only; Xavier averages "
-                              "the two fans: variance 2 / (fan_in + fan_out).")
+            raise CheckFailed(
+                f"for ({fan_in}, {fan_out}) your Xavier bound uses fan_in only; Xavier averages "
+                "the two fans: variance 2 / (fan_in + fan_out)."
+            )
         expect_array(got_x, want_x, rtol=1e-6, what=f"a_xavier for ({fan_in}, {fan_out})")
         expect_array(got_h, want_h, rtol=1e-6, what=f"a_he for ({fan_in}, {fan_out})")
     return "sqrt(6 / (fan_in + fan_out)) and sqrt(6 / fan_in): std * sqrt(3), as torch.nn.init and Keras use."
@@ -85,11 +87,15 @@ def _gelu_grad(gelu_grad: Any) -> str:
     cdf = 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
     if got.shape == want.shape and np.all(np.isfinite(got)):
         if np.allclose(got, cdf, rtol=1e-6):
-            raise CheckFailed("you returned Phi(x), the derivative as if Phi were constant; GELU(x) = x Phi(x) is "
-                              "a product: the product rule adds x phi(x).")
+            raise CheckFailed(
+                "you returned Phi(x), the derivative as if Phi were constant; GELU(x) = x Phi(x) is "
+                "a product: the product rule adds x phi(x)."
+            )
         if np.allclose(got, cdf + x * np.exp(-0.5 * x * x), rtol=1e-6):
-            raise CheckFailed("phi is the standard normal *density*: exp(-x^2 / 2) / sqrt(2 pi); the "
-                              "normalizing constant 1 / sqrt(2 pi) is missing.")
+            raise CheckFailed(
+                "phi is the standard normal *density*: exp(-x^2 / 2) / sqrt(2 pi); the "
+                "normalizing constant 1 / sqrt(2 pi) is missing."
+            )
         if np.allclose(got, x * cdf, rtol=1e-6):
             raise CheckFailed("that is GELU(x) itself; the exercise asks for its derivative.")
     expect_array(got, want, rtol=1e-6, atol=1e-9, what="gelu_grad(x) on linspace(-4, 4, 33)")
@@ -115,14 +121,17 @@ def _dropout_forward(dropout_forward: Any) -> str:
         except CheckFailed as e:
             plain = np.where(u >= rate, x, 0.0)
             if to_numpy(got).shape == want.shape and np.allclose(to_numpy(got), plain) and rate > 0:
-                raise CheckFailed(f"{e} You zero the right entries but do not rescale the survivors: inverted "
-                                  "dropout divides them by (1 - rate) so that the expected output equals x.") from None
+                raise CheckFailed(
+                    f"{e} You zero the right entries but do not rescale the survivors: inverted "
+                    "dropout divides them by (1 - rate) so that the expected output equals x."
+                ) from None
             raise
     return "drops where u < rate and rescales the survivors by 1 / (1 - rate)."
 
 
-def _bn_running_update_reference(running_mean: np.ndarray, running_var: np.ndarray, batch: np.ndarray,
-                                 momentum: float) -> tuple[np.ndarray, np.ndarray]:
+def _bn_running_update_reference(
+    running_mean: np.ndarray, running_var: np.ndarray, batch: np.ndarray, momentum: float
+) -> tuple[np.ndarray, np.ndarray]:
     n = batch.shape[0]
     mean = batch.mean(axis=0)
     var = batch.var(axis=0) * n / (n - 1)
@@ -144,18 +153,25 @@ def _bn_running_update(bn_running_update: Any) -> str:
         got_v = to_numpy(got[1], "the new running variance")
         # The convention is recognised before the mean is compared, or its hint could never show.
         keras_m = m * rm + (1 - m) * batch.mean(axis=0)
-        if got_m.shape == keras_m.shape and np.allclose(got_m, keras_m, rtol=1e-9) \
-                and not np.allclose(keras_m, want_m, rtol=1e-9):
-            raise CheckFailed("your momentum weights the old running value (Keras's convention, "
-                              "r <- m r + (1 - m) batch); in PyTorch's convention momentum is the weight of "
-                              "the *new* batch statistic: r <- (1 - m) r + m batch.")
+        if (
+            got_m.shape == keras_m.shape
+            and np.allclose(got_m, keras_m, rtol=1e-9)
+            and not np.allclose(keras_m, want_m, rtol=1e-9)
+        ):
+            raise CheckFailed(
+                "your momentum weights the old running value (Keras's convention, "
+                "r <- m r + (1 - m) batch); in PyTorch's convention momentum is the weight of "
+                "the *new* batch statistic: r <- (1 - m) r + m batch."
+            )
         expect_array(got_m, want_m, rtol=1e-9, what=f"the new running mean (N={n}, momentum={m})")
         if got_v.shape == want_v.shape and np.allclose(got_v, want_v, rtol=1e-9):
             continue
         biased = (1 - m) * rv + m * batch.var(axis=0)
         if got_v.shape == biased.shape and np.allclose(got_v, biased, rtol=1e-9):
-            raise CheckFailed("your running variance uses the biased batch variance (divide by N), as Keras "
-                              "does; PyTorch stores the unbiased one (divide by N - 1).")
+            raise CheckFailed(
+                "your running variance uses the biased batch variance (divide by N), as Keras "
+                "does; PyTorch stores the unbiased one (divide by N - 1)."
+            )
         expect_array(got_v, want_v, rtol=1e-9, what=f"the new running variance (N={n}, momentum={m})")
     return "matches torch.nn.BatchNorm1d's running statistics, unbiased variance included."
 
@@ -195,10 +211,15 @@ def _early_stopping(early_stopping: Any) -> str:
             raise CheckFailed(f"best_epoch and stop_epoch should be integers, got {got!r}.") from None
         if got_pair != want:
             off_by_one = tuple(g - w for g, w in zip(got_pair, want)) in ((1, 1), (0, 1), (0, -1), (1, 0))
-            hint = " Epochs are counted from 0, and a stop happens *at* the epoch where the wait reaches patience." \
-                if off_by_one else ""
-            raise CheckFailed(f"for val_losses={losses} and patience={patience} you returned {got_pair}, "
-                              f"expected {want} (best_epoch, stop_epoch).{hint}")
+            hint = (
+                " Epochs are counted from 0, and a stop happens *at* the epoch where the wait reaches patience."
+                if off_by_one
+                else ""
+            )
+            raise CheckFailed(
+                f"for val_losses={losses} and patience={patience} you returned {got_pair}, "
+                f"expected {want} (best_epoch, stop_epoch).{hint}"
+            )
     return "stops after `patience` epochs without improvement and keeps the best epoch's weights."
 
 
@@ -211,12 +232,16 @@ def _random_search_hit(random_search_hit: Any) -> str:
         if got.shape != ():
             raise CheckFailed(f"random_search_hit({n}, {f}) should return one number, got shape {got.shape}.")
         want = 1.0 - (1.0 - f) ** n
-        if n > 1 and 0 < f < 1 and math.isclose(float(got), f ** n, rel_tol=1e-6):
-            raise CheckFailed(f"random_search_hit({n}, {f}) returned f^n, the chance that *all* trials hit; "
-                              "compute 1 - P(no trial hits) instead.")
+        if n > 1 and 0 < f < 1 and math.isclose(float(got), f**n, rel_tol=1e-6):
+            raise CheckFailed(
+                f"random_search_hit({n}, {f}) returned f^n, the chance that *all* trials hit; "
+                "compute 1 - P(no trial hits) instead."
+            )
         expect_array(got, want, rtol=1e-9, what=f"random_search_hit({n}, {f})")
-    return ("59 random trials land in the top 5 % with probability 95 % (1 - 0.95^59 = 0.952; 58 give "
-            "0.949), whatever the number of hyperparameters.")
+    return (
+        "59 random trials land in the top 5 % with probability 95 % (1 - 0.95^59 = 0.952; 58 give "
+        "0.949), whatever the number of hyperparameters."
+    )
 
 
 def _pick_and_report_reference(val_scores: Any, test_scores: Any) -> tuple[int, float]:
@@ -244,26 +269,33 @@ def _pick_and_report(pick_and_report: Any) -> str:
         except (TypeError, ValueError, OverflowError):
             raise CheckFailed(f"chosen_index should be an integer, got {got[0]!r}.") from None
         if got_i == int(np.argmax(test)) and got_i != want_i:
-            raise CheckFailed(f"for val={val}, test={test} you chose candidate {got_i}, the best on the *test* "
-                              "set: that is selecting on the test set. Choose by the validation scores.")
+            raise CheckFailed(
+                f"for val={val}, test={test} you chose candidate {got_i}, the best on the *test* "
+                "set: that is selecting on the test set. Choose by the validation scores."
+            )
         if got_i != want_i:
-            raise CheckFailed(f"for val={val} you chose candidate {got_i}; the best validation score is "
-                              f"candidate {want_i} (indices from 0).")
+            raise CheckFailed(
+                f"for val={val} you chose candidate {got_i}; the best validation score is "
+                f"candidate {want_i} (indices from 0)."
+            )
         score = to_numpy(got[1], "score_to_report")
         if score.shape != ():
             raise CheckFailed("score_to_report should be one number.")
         if len(val) > 1 and math.isclose(float(score), val[want_i]) and not math.isclose(val[want_i], want_s):
-            raise CheckFailed(f"for val={val} you report the chosen candidate's *validation* score {val[want_i]}; "
-                              "it is the maximum of noisy estimates, biased upward. Report its test score.")
+            raise CheckFailed(
+                f"for val={val} you report the chosen candidate's *validation* score {val[want_i]}; "
+                "it is the maximum of noisy estimates, biased upward. Report its test score."
+            )
         if len(val) > 1 and math.isclose(float(score), max(test)) and not math.isclose(max(test), want_s):
-            raise CheckFailed(f"for test={test} you report the best test score; report the test score of the "
-                              "candidate chosen on validation, even if another candidate did better on test.")
+            raise CheckFailed(
+                f"for test={test} you report the best test score; report the test score of the "
+                "candidate chosen on validation, even if another candidate did better on test."
+            )
         expect_array(score, want_s, rtol=1e-12, what=f"score_to_report for val={val}, test={test}")
     return "chosen on validation, reported on test: the one number that is not biased by the selection."
 
 
-def _step_learning_rates_reference(initial_lr: float, epochs: int, steps_per_epoch: int,
-                                   recompile: bool) -> np.ndarray:
+def _step_learning_rates_reference(initial_lr: float, epochs: int, steps_per_epoch: int, recompile: bool) -> np.ndarray:
     decay_steps = epochs * steps_per_epoch
     t = np.arange(decay_steps)
     if recompile:
@@ -279,28 +311,45 @@ def _step_learning_rates(step_learning_rates: Any) -> str:
     """``step_learning_rates(initial_lr, epochs, steps_per_epoch, recompile)`` -> ``(epochs*steps,)``."""
     for lr, epochs, spe in LR_CASES:
         for recompile in (False, True):
-            got = to_numpy(call(step_learning_rates, lr, epochs, spe, recompile),
-                           f"step_learning_rates({lr}, {epochs}, {spe}, recompile={recompile})")
+            got = to_numpy(
+                call(step_learning_rates, lr, epochs, spe, recompile),
+                f"step_learning_rates({lr}, {epochs}, {spe}, recompile={recompile})",
+            )
             want = _step_learning_rates_reference(lr, epochs, spe, recompile)
             what = f"step_learning_rates({lr}, {epochs}, {spe}, recompile={recompile})"
-            if got.shape == want.shape and np.all(np.isfinite(got)) and not np.allclose(got, want, rtol=1e-5, atol=1e-6 * lr):
+            if (
+                got.shape == want.shape
+                and np.all(np.isfinite(got))
+                and not np.allclose(got, want, rtol=1e-5, atol=1e-6 * lr)
+            ):
                 other = _step_learning_rates_reference(lr, epochs, spe, not recompile)
                 if epochs > 1 and np.allclose(got, other, rtol=1e-5, atol=1e-6 * lr):
                     raise CheckFailed(
-                        f"{what}: " + ("recompiling builds a new optimizer whose iterations counter starts "
-                                       "again at 0, so the schedule restarts every epoch." if recompile else
-                                       "compiled once, the counter runs through all epochs without restarting."))
+                        f"{what}: "
+                        + (
+                            "recompiling builds a new optimizer whose iterations counter starts "
+                            "again at 0, so the schedule restarts every epoch."
+                            if recompile
+                            else "compiled once, the counter runs through all epochs without restarting."
+                        )
+                    )
                 t = np.arange(epochs * spe)
                 per_epoch = lr * 0.5 * (1.0 + np.cos(np.pi * (t % spe) / spe))
                 if recompile and epochs > 1 and np.allclose(got, per_epoch, rtol=1e-5, atol=1e-6 * lr):
-                    raise CheckFailed(f"{what}: the schedule object is unchanged, decay_steps is still "
-                                      "epochs * steps_per_epoch; only the step counter restarts.")
+                    raise CheckFailed(
+                        f"{what}: the schedule object is unchanged, decay_steps is still "
+                        "epochs * steps_per_epoch; only the step counter restarts."
+                    )
                 shifted_t = (t % spe if recompile else t) + 1
                 shifted = lr * 0.5 * (1.0 + np.cos(np.pi * np.minimum(shifted_t, epochs * spe) / (epochs * spe)))
                 if np.allclose(got, shifted, rtol=1e-5, atol=1e-6 * lr):
-                    raise CheckFailed(f"{what}: off by one step. Keras evaluates the schedule at "
-                                      "optimizer.iterations *before* the step increments it: the first step uses "
-                                      "t = 0, i.e. the initial learning rate.")
+                    raise CheckFailed(
+                        f"{what}: off by one step. Keras evaluates the schedule at "
+                        "optimizer.iterations *before* the step increments it: the first step uses "
+                        "t = 0, i.e. the initial learning rate."
+                    )
             expect_array(got, want, rtol=1e-5, atol=1e-6 * lr, what=what)
-    return ("recompiled every epoch, the learning rate climbs back to its initial value at each epoch and "
-            "never decays below its value after one epoch.")
+    return (
+        "recompiled every epoch, the learning rate climbs back to its initial value at each epoch and "
+        "never decays below its value after one epoch."
+    )

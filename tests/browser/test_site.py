@@ -47,7 +47,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-from course_tools.toc import toc_files
+from course_tools.toc import toc_files, toc_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("COURSE_SITE", ROOT / "_build" / "html")).resolve()
@@ -107,29 +107,8 @@ def expected_colab_url(docname: str, suffix: str) -> str:
     return f"{colab}/github/{owner_repo}/blob/{repo.get('branch', 'main')}/{path}"
 
 
-def toc_sections() -> dict[str, list[str]]:
-    """Docname of every _toc.yml entry that has sections -> the docnames of those sections."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    out: dict[str, list[str]] = {}
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str) and node.get("sections"):
-                out[re.sub(r"\.(ipynb|md)$", "", node["file"])] = [
-                    re.sub(r"\.(ipynb|md)$", "", s["file"]) for s in node["sections"] if isinstance(s.get("file"), str)]
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return out
-
-
 PAGES = toc_pages()
-SECTIONS = toc_sections()
+SECTIONS = toc_sections(ROOT)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -364,8 +343,11 @@ def test_page_in_browser(page, server, browser, summary):
             # a chapter landing page: no figure needed, but a title and a link to every section
             if not any(seen["titles"]):
                 problems.append("landing page without a rendered title (h1)")
-            linked = {unquote(urlsplit(h).path).lstrip("/").removesuffix(".html") for h in seen["articleLinks"]
-                      if h.startswith(server)}
+            linked = {
+                unquote(urlsplit(h).path).lstrip("/").removesuffix(".html")
+                for h in seen["articleLinks"]
+                if h.startswith(server)
+            }
             missing = [s for s in SECTIONS[docname] if s not in linked]
             if missing:
                 problems.append(f"landing page does not link to its sections {missing} (found {sorted(linked)})")
