@@ -111,3 +111,18 @@ def test_exercise_labels_are_unique_and_checks_registered():
             names += re.findall(r'check\("([^"]+)"', c.source) if c.cell_type == "code" else []
     assert len(labels) == len(set(labels)), "duplicate labels"
     assert set(names) <= set(CHECKS), f"unregistered checks: {set(names) - set(CHECKS)}"
+
+
+def test_bibliography_parses_and_every_cited_key_exists():
+    # A broken entry (e.g. a lost closing brace after a merge) stops the whole book build late;
+    # catch it here, in a second, with the line number.
+    import pybtex.database
+
+    bib = pybtex.database.parse_file(str(ROOT / "references.bib"))
+    cited = set()
+    for path in CHAPTERS + LANDING_PAGES:
+        text = path.read_text(encoding="utf-8")
+        cited |= {k.strip() for group in re.findall(r"\{cite[a-z:]*\}`([^`]+)`", text) for k in group.split(",")}
+    assert len(cited) > 20, "the {cite} pattern no longer matches the chapters: fix this test"
+    missing = sorted(cited - set(bib.entries))
+    assert not missing, f"cited but not in references.bib: {missing}"
