@@ -9,14 +9,18 @@ It never raises because of the answer.
 
 Course convention (chapter 0 shows it): every coding exercise asks for a *function*. Its
 solution sits between ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers; the student release
-replaces it by ``raise NotImplementedError()``, which :func:`check` reports as "not attempted yet".
+replaces it by ``raise NotImplementedError()``, which :func:`check` reports as "not attempted yet";
+so is a ``def`` whose body is still only ``...`` or ``pass``.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import html
+import inspect
 import signal
+import textwrap
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,6 +186,9 @@ def _run_with_time_limit(checker: Checker, answer: Any, seconds: float) -> str |
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call the student's function; a stub is "not attempted", a crash becomes a clear failure.
 
+    A stub is ``None``, ``...``, a function that raises ``NotImplementedError``, or a ``def`` whose
+    body is only ``...`` / ``pass``.
+
     Introduced in chapter 0.
     """
     if fn is Ellipsis or fn is None:
@@ -192,7 +199,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
             "e.g. check('...', my_function), without calling it."
         )
     try:
-        return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
     except NotImplementedError:
         raise NotAttempted(
             "replace `raise NotImplementedError()` with your solution, then run this cell again."
@@ -202,6 +209,36 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except (Exception, SystemExit) as e:
         shapes = ", ".join(_describe(a) for a in args)
         raise CheckFailed(f"your function raised {type(e).__name__}: {e} (called with {shapes}).") from None
+    if result is None and _body_is_a_placeholder(fn):
+        raise NotAttempted(
+            "the function's body is still `...` (or `pass`): write your solution there, then run this cell again."
+        )
+    return result
+
+
+def _body_is_a_placeholder(fn: Any) -> bool:
+    """True if ``fn`` is a ``def`` whose body is only ``...`` / ``pass`` (after an optional docstring).
+
+    Such a function returns None without doing anything: it is a stub, not a wrong answer. A lambda,
+    or a function whose source cannot be read, is never called a stub (its None stays a failure).
+    """
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_name == "<lambda>":
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    body = node.body[1:] if _is_constant(node.body[0], str) else node.body  # skip the docstring
+    return all(isinstance(stmt, ast.Pass) or _is_constant(stmt, type(Ellipsis)) for stmt in body)
+
+
+def _is_constant(stmt: ast.stmt, kind: type) -> bool:
+    """True if ``stmt`` is a bare constant expression of type ``kind`` (a docstring, a ``...``)."""
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, kind)
 
 
 def _describe(x: Any) -> str:
