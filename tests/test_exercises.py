@@ -25,6 +25,13 @@ def _stub(*args):
     raise NotImplementedError()
 
 
+def _dots(x): ...
+
+
+def _forgets_return(x):
+    y = 2 * x  # noqa: F841  the student's mistake this case is about
+
+
 def _loop(x):
     while True:
         pass
@@ -36,6 +43,8 @@ def _loop(x):
         (..., ex.NOT_ATTEMPTED, "replace the `...`"),
         (_stub, ex.NOT_ATTEMPTED, "NotImplementedError"),
         (None, ex.NOT_ATTEMPTED, "define the function"),
+        (_dots, ex.NOT_ATTEMPTED, "still `...`"),
+        (_forgets_return, ex.FAILED, "forget to `return`"),
         (42, ex.FAILED, "expected a function"),
         (lambda x: 3 * x, ex.FAILED, "got 9, expected 6"),
         (lambda x: None, ex.FAILED, "forget to `return`"),
