@@ -14,8 +14,8 @@ def _double(double: Any) -> str:
     """``double(x)`` returns ``2 * x`` for numbers and NumPy arrays."""
     for x in (0.0, 3.0, -1.5):
         expect_array(call(double, x), 2 * x, what=f"double({x})")
-    x = np.arange(6.0).reshape(2, 3)
-    expect_array(call(double, x), 2 * x, what="double(np.arange(6.0).reshape(2, 3))")
+    xs = np.arange(6.0).reshape(2, 3)
+    expect_array(call(double, xs), 2 * xs, what="double(np.arange(6.0).reshape(2, 3))")
     return "double works on numbers and arrays."
 
 
@@ -38,15 +38,20 @@ def _mse_grad(mse_grad: Any) -> str:
             if np.asarray(got).shape == want.shape and np.allclose(ratio, ratio[0]) and np.isfinite(ratio[0]):
                 factor = ratio[0]
                 if np.isclose(factor, -1.0):
-                    raise CheckFailed(f"{e} Your gradient has the wrong sign (it is the right one times -1): "
-                                      "the residual is Xw - y, not y - Xw; the gradient points uphill, "
-                                      "and gradient descent subtracts it.") from None
+                    raise CheckFailed(
+                        f"{e} Your gradient has the wrong sign (it is the right one times -1): "
+                        "the residual is Xw - y, not y - Xw; the gradient points uphill, "
+                        "and gradient descent subtracts it."
+                    ) from None
                 if factor < 0:
-                    raise CheckFailed(f"{e} Your gradient is the right one times {factor:.3g}: the sign is "
-                                      "wrong (the residual is Xw - y, not y - Xw), and so is the factor: "
-                                      "check the 2 and the division by N.") from None
-                raise CheckFailed(f"{e} Your gradient is the right one times {factor:.3g}: check the "
-                                  "factor 2 and the division by N.") from None
+                    raise CheckFailed(
+                        f"{e} Your gradient is the right one times {factor:.3g}: the sign is "
+                        "wrong (the residual is Xw - y, not y - Xw), and so is the factor: "
+                        "check the 2 and the division by N."
+                    ) from None
+                raise CheckFailed(
+                    f"{e} Your gradient is the right one times {factor:.3g}: check the factor 2 and the division by N."
+                ) from None
             raise
     return "matches 2/N Xᵀ(Xw − y) on three problems, including N = 1."
 
@@ -59,7 +64,8 @@ def _broadcast_shape(broadcast_shape: Any) -> str:
         raise CheckFailed(f"return a tuple such as (2, 3), got {type(got).__name__} {got!r}.")
     bad = [v for v in got if isinstance(v, bool) or not isinstance(v, (int, np.integer))]
     if bad:
-        raise CheckFailed(f"a shape is a tuple of whole numbers (axis lengths) such as (2, 3); {bad[0]!r} "
-                          f"in {got!r} is not one.")
+        raise CheckFailed(
+            f"a shape is a tuple of whole numbers (axis lengths) such as (2, 3); {bad[0]!r} in {got!r} is not one."
+        )
     expect_equal(tuple(int(v) for v in got), (4, 4), what="the shape you returned")
     return "(4, 1) - (4,) broadcasts to (4, 4): sixteen differences instead of four."

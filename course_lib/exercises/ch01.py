@@ -23,8 +23,10 @@ def _least_squares(least_squares: Any) -> str:
         y = X @ rng.normal(size=d) + 3.0 + 0.1 * rng.normal(size=n)
         got = call(least_squares, X.copy(), y.copy())
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise CheckFailed(f"return a pair (w, b), got {type(got).__name__}"
-                              f"{' of length ' + str(len(got)) if hasattr(got, '__len__') else ''}.")
+            raise CheckFailed(
+                f"return a pair (w, b), got {type(got).__name__}"
+                f"{' of length ' + str(len(got)) if hasattr(got, '__len__') else ''}."
+            )
         w_want, b_want = _least_squares_reference(X, y)
         w_got, b_got = got
         if np.asarray(w_got).shape == (d + 1,):
@@ -42,8 +44,10 @@ def _polynomial_features(polynomial_features: Any) -> str:
         got = call(polynomial_features, x.copy(), degree)
         want = x[:, None] ** np.arange(degree + 1)
         if np.shape(got) == (len(x), degree) if got is not None and not isinstance(got, str) else False:
-            raise CheckFailed(f"for degree={degree} you returned {degree} columns; include the constant "
-                              f"column x**0 = 1 first, for degree + 1 = {degree + 1} columns.")
+            raise CheckFailed(
+                f"for degree={degree} you returned {degree} columns; include the constant "
+                f"column x**0 = 1 first, for degree + 1 = {degree + 1} columns."
+            )
         expect_array(got, want, rtol=1e-10, atol=1e-12, what=f"polynomial_features(x, {degree})")
     return "columns 1, x, ..., x^p in the right order, degree 0 included."
 
@@ -58,7 +62,9 @@ def _param_count(param_count: Any) -> str:
         got = call(param_count, n_in, width, depth, n_out)
         no_bias = sum(m * n for m, n in zip(sizes[:-1], sizes[1:]))
         if isinstance(got, (int, np.integer)) and got == no_bias and want != no_bias:
-            raise CheckFailed(f"param_count{(n_in, width, depth, n_out)} = {got} counts only the weights; "
-                              "every layer also has one bias per output unit.")
+            raise CheckFailed(
+                f"param_count{(n_in, width, depth, n_out)} = {got} counts only the weights; "
+                "every layer also has one bias per output unit."
+            )
         expect_equal(got, want, what=f"param_count{(n_in, width, depth, n_out)}")
     return "right on five networks, including depth 0 (a linear model)."
