@@ -48,6 +48,13 @@ def make_windows(s, w):
     return np.stack([s[i:i + w] for i in range(len(s) - w)]), s[w:]
 
 
+def pad_batch(seqs):
+    X = np.zeros((len(seqs), max(map(len, seqs))), dtype=np.int64)
+    for r, s in enumerate(seqs):
+        X[r, :len(s)] = s
+    return X, np.array([len(s) for s in seqs])
+
+
 REFERENCE = {
     "ch08.rnn_step": rnn_step,
     "ch08.bptt_dh": ch08._bptt_dh_reference,
@@ -58,6 +65,7 @@ REFERENCE = {
     "ch08.temperature_probs": lambda logits, T: softmax(logits / T, axis=-1),
     "ch08.last_valid_state": lambda out, lengths: out[np.arange(len(out)), lengths - 1],
     "ch08.bigram_nll": bigram_nll,
+    "ch08.pad_batch": pad_batch,
     "ch08.make_windows": make_windows,
     "ch08.seasonal_naive": lambda s, idx, season: s[idx - season],
 }
@@ -72,6 +80,8 @@ WRONG = {
     "ch08.temperature_probs": (lambda logits, T: softmax(logits * T, axis=-1), "divide"),
     "ch08.last_valid_state": (lambda out, lengths: out[:, -1], "padding"),
     "ch08.bigram_nll": (lambda c, seqs: np.inf, "add one"),
+    "ch08.pad_batch": (lambda seqs: (np.array([[0] * (max(map(len, seqs)) - len(s)) + s for s in seqs]),
+                                     np.array([len(s) for s in seqs])), "left"),
     "ch08.make_windows": (lambda s, w: (np.stack([s[i:i + w] for i in range(len(s) - w)]), s[w - 1:-1]), "after"),
     "ch08.seasonal_naive": (lambda s, idx, season: s[idx - 1], "last-value"),
 }

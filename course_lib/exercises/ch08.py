@@ -242,6 +242,29 @@ def _bigram_nll(bigram_nll: Any) -> str:
     return "add-one smoothing, rows normalised, mean over every transition."
 
 
+@register("ch08.pad_batch")
+def _pad_batch(pad_batch: Any) -> str:
+    """``pad_batch(seqs)`` -> ``(X, lengths)``: ``X`` (N, L) int, right-padded with 0, ``L`` the
+    longest length; ``lengths`` (N,) the original lengths."""
+    cases = ([[3, 1, 4], [1, 5], [9, 2, 6, 5]], [[7]], [[2, 2], [3, 3]])
+    for seqs in cases:
+        got = call(pad_batch, [list(s) for s in seqs])
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailed("return a pair (X, lengths).")
+        L = max(len(s) for s in seqs)
+        want = np.zeros((len(seqs), L), dtype=np.int64)
+        left = np.zeros_like(want)
+        for r, s in enumerate(seqs):
+            want[r, :len(s)] = s
+            left[r, L - len(s):] = s
+        if len(seqs) > 1 and len({len(s) for s in seqs}) > 1 and _close(got[0], left.astype(float)):
+            raise CheckFailed("you pad on the left; pad on the right (the default of pack_padded_sequence "
+                              "and of Keras' masking), so that step t of every sequence is at column t.")
+        expect_array(got[0], want, rtol=0, atol=0, what=f"X for {seqs}")
+        expect_array(got[1], np.array([len(s) for s in seqs]), rtol=0, atol=0, what=f"lengths for {seqs}")
+    return "right-padded with 0 to the longest sequence, lengths kept for packing or masking."
+
+
 # ---------------------------------------------------------------------------- 08d
 @register("ch08.make_windows")
 def _make_windows(make_windows: Any) -> str:
