@@ -66,7 +66,7 @@ def _check_layer(x: Any, h0: Any, W_ih: Any, W_hh: Any, b_ih: Any, b_hh: Any, ga
         hint = " (one sequence? use x[:, None, :] for a batch of one)" if x.ndim == 2 else ""
         raise ValueError(f"x must have shape (T, N, D), time first as in PyTorch's default, got {x.shape}{hint}; "
                          "for batch-first data (N, T, D) pass x.transpose(1, 0, 2)")
-    T, N, D = x.shape
+    _, N, D = x.shape
     if W_ih.ndim != 2 or W_ih.shape[0] % gates or W_ih.shape[1] != D:
         raise ValueError(f"W_ih must have shape ({gates}*H, D) = ({gates}*H, {D}) for a {kind}, got {W_ih.shape}"
                          + ("; is it a Keras kernel (D, G*H)? pass its transpose" if W_ih.ndim == 2

@@ -1,13 +1,21 @@
-"""Checkers for chapter 8, "Recurrent networks" (chapters/08a-08d)."""
+"""Checkers for chapter 8, "Recurrent networks" (chapters/08a-08e)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 
 from course_lib import rnn
-from course_lib.exercises._core import CheckFailed, call, expect_array, expect_equal, register, to_numpy
+from course_lib.exercises._core import (
+    CheckFailed,
+    call,
+    expect_array,
+    expect_equal,
+    register,
+    to_numpy,
+)
 from course_lib.losses import softmax
 
 
@@ -226,7 +234,7 @@ def _bigram_nll(bigram_nll: Any) -> str:
         counts = rng.integers(0, 5, size=(V, V)).astype(float)
         seqs = [rng.integers(0, V, size=rng.integers(2, 7)).tolist() for _ in range(4)]
         probs = (counts + 1) / (counts + 1).sum(axis=1, keepdims=True)
-        pairs = [(a, b) for s in seqs for a, b in zip(s[:-1], s[1:])]
+        pairs = [(a, b) for s in seqs for a, b in itertools.pairwise(s)]
         want = -np.mean([np.log(probs[a, b]) for a, b in pairs])
         got = to_numpy(call(bigram_nll, counts.copy(), [list(s) for s in seqs]), "your NLL")
         unsm = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
