@@ -477,8 +477,11 @@ def rank_correlation(a: Any, b: Any, absolute: bool = True) -> np.ndarray:
     """Spearman rank correlation of two attribution maps, per image ``(N,)``.
 
     ``a`` and ``b`` have shape ``(N, ...)``; ``absolute`` compares ``|a|`` with ``|b|`` (as in
-    Adebayo et al.: a map whose sign flips still highlights the same pixels).
+    Adebayo et al.: a map whose sign flips still highlights the same pixels). A constant map
+    (e.g. an all-zero Grad-CAM) has no ranking: its correlation is ``nan`` (use ``np.nanmean``).
     """
+    import warnings
+
     from scipy.stats import spearmanr
 
     a = np.asarray(a.detach() if hasattr(a, "detach") else a, dtype=np.float64)
@@ -489,7 +492,9 @@ def rank_correlation(a: Any, b: Any, absolute: bool = True) -> np.ndarray:
         )
     if absolute:
         a, b = np.abs(a), np.abs(b)
-    return np.array([spearmanr(u.ravel(), v.ravel()).statistic for u, v in zip(a, b)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns on constant input and returns nan
+        return np.array([spearmanr(u.ravel(), v.ravel()).statistic for u, v in zip(a, b)])
 
 
 def deletion_curve(

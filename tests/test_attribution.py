@@ -248,3 +248,11 @@ def test_errors_teach(cnn, batch):
         A.grad_cam(cnn.model, x, y, torch.nn.ReLU())
     with pytest.raises(ValueError, match="window"):
         A.occlusion(cnn.model, x, y, window=40)
+
+
+def test_rank_correlation_of_constant_map_is_nan():
+    a = np.random.default_rng(0).normal(size=(2, 4, 4))
+    b = a.copy()
+    b[1] = 0.0
+    r = A.rank_correlation(a, b)
+    assert r[0] == pytest.approx(1.0) and np.isnan(r[1])
