@@ -18,17 +18,12 @@ Nothing else to edit: the table is found by its file name, and ``test_every_chec
 fails until every registered checker of the chapter has a reference in ``PASS``. A test that
 does not fit a table (a property of the reference, a hint that must *not* appear) stays a plain
 test in ``tests/test_exercises_chNN.py``.
-
-Chapters in ``TABLE_PENDING`` still keep their reference and wrong-answer cases in their own test
-file (the generic tests above cover their checkers all the same); moving them into a table means
-deleting their entry here.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from pathlib import Path
 
 import exercise_cases  # tests/exercise_cases: on sys.path because pytest puts tests/ there
 import keras  # noqa: F401  imported here, as in the notebooks, so that a checker's time limit
@@ -38,13 +33,9 @@ import torch  # noqa: F401  does not include the first import of the frameworks 
 
 from course_lib.exercises import CHECKS, FAILED, NOT_ATTEMPTED, PASSED, check
 
-ROOT = Path(__file__).resolve().parent.parent
 # Generous: Keras's first loss call and a busy CI machine must not turn a right answer into a
 # time-out. The time limit itself is tested in tests/test_exercises.py.
 TIME_LIMIT = 60.0
-
-# being edited in parallel (round 2): move into a table after the merge
-TABLE_PENDING = {"ch06": "tests/test_exercises_ch06.py"}
 
 TABLES = {
     m.name: importlib.import_module(f"{exercise_cases.__name__}.{m.name}")
@@ -72,20 +63,14 @@ def _case_ids(cases):
 
 
 def test_tables_found():
-    assert {"ch00", "ch01", "ch02", "ch03", "ch04", "ch05", "ch07"} <= set(TABLES)
+    assert {"ch00", "ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07"} <= set(TABLES)
 
 
 def test_every_checker_has_a_table():
     referenced = {name for name, _ in PASS}
     for name in NAMES:
         chapter = name.split(".")[0]
-        if chapter in TABLE_PENDING:
-            assert chapter not in TABLES, f"{chapter} has a table now: delete its TABLE_PENDING entry"
-            assert f'"{name}"' in (ROOT / TABLE_PENDING[chapter]).read_text(), (
-                f"{name}: neither in a table nor tested in {TABLE_PENDING[chapter]}"
-            )
-        else:
-            assert name in referenced, f"{name} has no reference answer in tests/exercise_cases/{chapter}.py PASS"
+        assert name in referenced, f"{name} has no reference answer in tests/exercise_cases/{chapter}.py PASS"
 
 
 def test_every_table_entry_names_a_registered_checker():
