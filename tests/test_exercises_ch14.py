@@ -33,6 +33,14 @@ def shard_mean_gradient(X, y, w, p):
     return np.mean(grads, axis=0)
 
 
+def replica_loss(per_example_losses, global_batch_size):
+    return np.sum(per_example_losses) / global_batch_size
+
+
+def tf_config(addresses, index):
+    return {"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}}
+
+
 def stub(*args, **kwargs):
     raise NotImplementedError()
 
@@ -46,6 +54,8 @@ REFERENCES = {
     "ch14.shard": shard,
     "ch14.scaled_lr": scaled_lr,
     "ch14.shard_mean_gradient": shard_mean_gradient,
+    "ch14.replica_loss": replica_loss,
+    "ch14.tf_config": tf_config,
 }
 
 
@@ -109,3 +119,20 @@ def test_shard_mean_gradient_hints():
     for answer, hint in ((summed, "average"), (doubled, "no factor 2")):
         result = check("ch14.shard_mean_gradient", answer)
         assert result.status == FAILED and hint in result.message, result.message
+
+
+def test_replica_loss_hints():
+    result = check("ch14.replica_loss", lambda l, gb: np.mean(l))
+    assert result.status == FAILED and "times too large" in result.message, result.message
+
+
+def test_tf_config_hints():
+    import json
+
+    as_json = lambda a, i: json.dumps(tf_config(a, i))
+    assert check("ch14.tf_config", as_json).status == PASSED
+    wrong_index = lambda a, i: tf_config(a, 0)
+    result = check("ch14.tf_config", wrong_index)
+    assert result.status == FAILED and "index" in result.message, result.message
+    result = check("ch14.tf_config", lambda a, i: {"cluster": {"worker": a[:1]}, "task": {"type": "worker", "index": i}})
+    assert result.status == FAILED and "every worker" in result.message, result.message

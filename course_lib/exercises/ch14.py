@@ -156,3 +156,58 @@ def _shard_mean_gradient(shard_mean_gradient: Any) -> str:
                               "whose gradient is X^T (Xw - y) / n, with no factor 2.")
         expect_array(g, want, rtol=1e-8, atol=1e-10, what=what)
     return "the mean of equal shards' gradients is the full-batch gradient (to rounding)."
+
+
+@register("ch14.replica_loss")
+def _replica_loss(replica_loss: Any) -> str:
+    """``replica_loss(per_example_losses, global_batch_size)``: one replica's share of the mean loss."""
+    rng = np.random.default_rng(141)
+    for local, replicas in ((8, 2), (5, 4), (16, 1), (3, 8)):
+        per_example = rng.uniform(0.1, 3.0, size=local)
+        gb = local * replicas
+        what = f"replica_loss(per_example_losses of shape ({local},), global_batch_size={gb})"
+        got = _as_float(call(replica_loss, per_example.copy(), gb), what)
+        want = float(per_example.sum() / gb)
+        if math.isclose(got, want, rel_tol=1e-6):
+            continue
+        if replicas > 1 and math.isclose(got, float(per_example.mean()), rel_tol=1e-6):
+            hint = (f"that is the replica's own mean: the gradients of the {replicas} replicas are *summed*, so "
+                    f"the step would be {replicas} times too large; divide by the global batch size")
+        elif math.isclose(got, float(per_example.sum()), rel_tol=1e-6):
+            hint = "divide the sum by the global batch size"
+        else:
+            hint = "sum the replica's per-example losses and divide by the global batch size"
+        raise CheckFailed(f"{what} returned {got:.6g}, expected {want:.6g}: {hint}.")
+    return "sum / global batch size: the replicas' summed gradients are the global batch's mean-loss gradient."
+
+
+@register("ch14.tf_config")
+def _tf_config(tf_config: Any) -> str:
+    """``tf_config(addresses, index)``: the TF_CONFIG dict of worker ``index``."""
+    import json
+
+    addresses = ["127.0.0.1:12345", "127.0.0.1:12346", "10.0.0.7:2222"]
+    for index in range(len(addresses)):
+        what = f"tf_config({addresses}, {index})"
+        got = call(tf_config, list(addresses), index)
+        if isinstance(got, str):
+            try:
+                got = json.loads(got)
+            except ValueError:
+                raise CheckFailed(f"{what} returned a string that is not JSON: {got[:80]!r}.") from None
+        if not isinstance(got, dict):
+            raise CheckFailed(f"{what} should return a dict (or its JSON string), got {type(got).__name__}.")
+        cluster, task = got.get("cluster"), got.get("task")
+        if not isinstance(cluster, dict) or not isinstance(task, dict):
+            raise CheckFailed(f"{what} needs two keys, 'cluster' (a dict) and 'task' (a dict); got keys {sorted(got)}.")
+        if cluster.get("worker") != addresses:
+            raise CheckFailed(f"{what}: cluster['worker'] should list every worker's 'host:port', in the same order "
+                              f"on all workers; got {cluster.get('worker')!r}.")
+        if task.get("type") != "worker" or task.get("index") != index:
+            raise CheckFailed(f"{what}: task should be {{'type': 'worker', 'index': {index}}} (this worker's position "
+                              f"in the list); got {task!r}.")
+        try:
+            json.dumps(got)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{what} is not JSON-serialisable; TF_CONFIG is a JSON string.") from None
+    return "the same cluster on every worker, a different task index on each."
