@@ -126,3 +126,13 @@ def test_bibliography_parses_and_every_cited_key_exists():
     assert len(cited) > 20, "the {cite} pattern no longer matches the chapters: fix this test"
     missing = sorted(cited - set(bib.entries))
     assert not missing, f"cited but not in references.bib: {missing}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_notebooks_import_no_private_name_of_course_lib(path):
+    # Private names change without notice (04b and 07c once imported setup._stderr_to_devnull).
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    private = re.findall(r"from course_lib[\w.]* import [^\n]*?\b(_[a-z]\w*)", code)
+    private += re.findall(r"\bcourse_lib(?:\.\w+)+\.(_[a-z]\w*)", code)
+    assert not private, f"{path.name} uses private course_lib names {private}: make them public or use the public API"
