@@ -38,6 +38,25 @@ def _read(root: Path) -> Any:
     return yaml.safe_load(toc_path.read_text(encoding="utf-8"))
 
 
+def _entries(root: Path) -> list[dict[str, Any]]:
+    """Every mapping of ``_toc.yml`` that names a page (``root:`` or ``file:``), depth first, in book order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("root"), str) or isinstance(node.get("file"), str):
+                found.append(node)
+            for value in node.values():
+                if isinstance(value, (list, dict)):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(_read(root))
+    return found
+
+
 def toc_files(root: str | Path = ".") -> list[Path]:
     """Every page listed in ``root/_toc.yml``, in book order, relative to ``root``, with its suffix.
 
@@ -47,24 +66,12 @@ def toc_files(root: str | Path = ".") -> list[Path]:
     Raises ``ValueError`` if ``_toc.yml`` is missing or names a file that does not exist.
     """
     root = Path(root)
-    toc = _read(root)
-    found: list[Path] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                entry = node.get(key)
-                if isinstance(entry, str):
-                    found.append(resolve(root, entry).relative_to(root))
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
+    return [
+        resolve(root, node[key]).relative_to(root)
+        for node in _entries(root)
+        for key in ("root", "file")
+        if isinstance(node.get(key), str)
+    ]
 
 
 def toc_notebooks(root: str | Path = ".") -> list[Path]:
@@ -78,25 +85,13 @@ def toc_sections(root: str | Path = ".") -> dict[str, list[str]]:
     Keys and values are docnames without suffix, in book order:
     ``{"chapters/07_convolutional_networks": ["chapters/07a_convolution_operation", ...]}``.
     """
-    root = Path(root)
-    out: dict[str, list[str]] = {}
 
     def strip(entry: str) -> str:
         path = Path(entry)
         return path.with_suffix("").as_posix() if path.suffix in SUFFIXES else entry
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str) and node.get("sections"):
-                out[strip(node["file"])] = [
-                    strip(s["file"]) for s in node["sections"] if isinstance(s, dict) and isinstance(s.get("file"), str)
-                ]
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(_read(root))
-    return out
+    return {
+        strip(node["file"]): [strip(s["file"]) for s in node["sections"] if isinstance(s, dict) and "file" in s]
+        for node in _entries(Path(root))
+        if isinstance(node.get("file"), str) and node.get("sections")
+    }
