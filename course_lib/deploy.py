@@ -359,7 +359,8 @@ def load_test(
     """Call ``send(i)`` for ``i < n_requests`` from ``concurrency`` threads; time each call.
 
     ``send`` does one request and returns anything (raise to count an error). Returns
-    ``{"n", "errors", "p50_ms", "p99_ms", "throughput_rps", "wall_s", "first_error"}``:
+    ``{"n", "errors", "p50_ms", "p99_ms", "throughput_rps", "wall_s", "first_error", "latencies_ms"}``
+(the last: every successful request's latency, an array):
     latencies are per request, throughput is completed requests per wall-clock second.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -393,4 +394,5 @@ def load_test(
         "throughput_rps": float(ok.size / wall),
         "wall_s": float(wall),
         "first_error": errors[0] if errors else None,
+        "latencies_ms": ok * 1e3,
     }
