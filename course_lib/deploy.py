@@ -358,9 +358,9 @@ def load_test(
 ) -> dict[str, Any]:
     """Call ``send(i)`` for ``i < n_requests`` from ``concurrency`` threads; time each call.
 
-    ``send`` does one request and returns anything (raise to count an error). Returns
-    ``{"n", "errors", "p50_ms", "p99_ms", "throughput_rps", "wall_s", "first_error", "latencies_ms"}``
-(the last: every successful request's latency, an array):
+    ``send`` does one request and returns anything (raise to count an error). Returns a dict
+    with ``n``, ``errors``, ``p50_ms``, ``p99_ms``, ``throughput_rps``, ``wall_s``,
+    ``first_error`` and ``latencies_ms`` (every successful request's latency, an array);
     latencies are per request, throughput is completed requests per wall-clock second.
     """
     from concurrent.futures import ThreadPoolExecutor
