@@ -229,6 +229,7 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.returncode: int | None = None
         self._log_path: Path | None = None
+        self._log_text: str | None = None
 
     @property
     def url(self) -> str:
@@ -238,6 +239,8 @@ class ServerProcess:
     @property
     def log(self) -> str:
         """Everything the server wrote to stdout/stderr so far."""
+        if self._log_text is not None:
+            return self._log_text
         if self._log_path is None or not self._log_path.exists():
             return ""
         return self._log_path.read_text(errors="replace")
@@ -279,7 +282,7 @@ class ServerProcess:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                self.returncode = self.proc.returncode
+                self.stop()  # records the exit code and keeps the log
                 raise RuntimeError(
                     f"the server exited with code {self.returncode} before answering:\n{self.log}"
                 )
@@ -309,6 +312,10 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait(self.stop_timeout)
         self.returncode = self.proc.returncode
+        # keep the log in memory and remove the temporary file
+        if self._log_path is not None and self._log_path.exists():
+            self._log_text = self._log_path.read_text(errors="replace")
+            self._log_path.unlink()
         return self.returncode
 
     def __enter__(self) -> ServerProcess:  # noqa: PYI034
