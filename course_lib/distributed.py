@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,25 +39,15 @@ from typing import Any
 
 import numpy as np
 
+# One home for free_port (chapter 13, deployment); re-exported here for the launchers.
+from course_lib.deploy import free_port as free_port
+
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------------------------
 # Launching worker processes
 # --------------------------------------------------------------------------------------------
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free on ``host`` right now (the OS picks it; bind to port 0).
-
-    There is an unavoidable small race: another program could take it before the workers bind
-    it. On a build machine that is rare; a launch that fails for it can simply be repeated.
-
-    Introduced in chapter 14.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class LaunchResult:
     """The outcome of a launch: one return code and output per command, and the wall time.

@@ -1,0 +1,1 @@
+"""The chapter-13 digit-CNN web service (see serving/app.py)."""
