@@ -23,6 +23,9 @@ import pytest
 
 from course_tools import grade
 
+# The grader executes real notebooks in real kernels (seconds each): part of the full run, not the fast loop.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"

@@ -91,6 +91,7 @@ def test_keras_weight_mapping_rejects_other_models():
         models.keras_weights_from_torch({"weight": np.zeros(3)})
 
 
+@pytest.mark.slow  # trains the CNN twice (about 20 s of CPU)
 def test_training_is_deterministic_and_round_trips(tmp_path):
     torch.set_num_threads(1)
     m1, info1 = models.train_digit_cnn(epochs=1, seed=3)
