@@ -211,13 +211,30 @@ def release_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> tuple
     return student, report
 
 
+SUPPORT_PATHS = ("chapters/programs", "serving")
+"""Non-notebook files that chapters run (chapter 14's ``torchrun`` workers, chapter 13's server):
+copied into every release so that a released notebook runs from its folder as in the book."""
+
+
+def _copy_support(root: Path, out: Path) -> None:
+    import shutil
+
+    for rel in SUPPORT_PATHS:
+        source = root / rel
+        if source.is_dir():
+            shutil.copytree(
+                source, out / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+
+
 def release_book(
     root: str | Path, out: str | Path, notebooks: Iterable[str | Path] | None = None
 ) -> dict[Path, ReleaseReport]:
     """Write the student release of ``notebooks`` (default: all in ``_toc.yml``) under ``out``.
 
     Paths inside ``out`` mirror the book (``chapters/00_how_to_use.ipynb``...). Returns each
-    released notebook's :class:`ReleaseReport`. Raises ``ValueError`` if ``out`` is the book
+    released notebook's :class:`ReleaseReport`. The folders of :data:`SUPPORT_PATHS` are copied
+    alongside. Raises ``ValueError`` if ``out`` is the book
     folder itself or one of its chapter folders (the sources would be overwritten).
     """
     root, out = Path(root).resolve(), Path(out).resolve()
@@ -235,4 +252,5 @@ def release_book(
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(student, target)
         reports[rel] = report
+    _copy_support(root, out)
     return reports

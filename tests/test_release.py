@@ -462,3 +462,20 @@ def test_instructor_solution_passes_and_wrong_answers_fail_helpfully(released_ch
                     f"{rel} {name}: unhelpful message for a wrong answer ({label}): {outcome!r}"
                 )
     assert n >= 1, "no auto-checked exercise was found in the release"
+
+
+def test_support_folders_travel_with_the_release(tmp_path):
+    # 13c starts serving/app.py and 14b/14c launch chapters/programs/*.py from the repository root
+    # (".." of the notebook): a released notebook must find them there too.
+    (tmp_path / "chapters" / "programs").mkdir(parents=True)
+    (tmp_path / "chapters" / "programs" / "worker.py").write_text("print('hi')\n")
+    (tmp_path / "chapters" / "programs" / "__pycache__").mkdir()
+    (tmp_path / "serving").mkdir()
+    (tmp_path / "serving" / "app.py").write_text("app = None\n")
+    nbformat.write(make_nb(*gated(SOLUTION_CODE)), tmp_path / "chapters" / "01_a.ipynb")
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_a\n")
+    release_book(tmp_path, tmp_path / "release")
+    assert (tmp_path / "release/chapters/programs/worker.py").read_text() == "print('hi')\n"
+    assert (tmp_path / "release/serving/app.py").is_file()
+    assert not (tmp_path / "release/chapters/programs/__pycache__").exists()
