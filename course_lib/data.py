@@ -14,6 +14,7 @@ Introduced in chapter 0; each loader's docstring names the chapter that first us
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,16 +211,7 @@ def make_sequences(n_series: int = 600, length: int = 30, noise: float = 0.05, s
     X = series[:, :length, None].astype(np.float32)
     y = series[:, length].astype(np.float32)
     s = split(X, y, seed=seed, stratify=False, name="sine-sequences")
-    return Splits(
-        s.X_train,
-        s.y_train,
-        s.X_val,
-        s.y_val,
-        s.X_test,
-        s.y_test,
-        name=s.name,
-        info={"freq": freq.ravel(), "noise": noise},
-    )
+    return dataclasses.replace(s, info={"freq": freq.ravel(), "noise": noise})
 
 
 # ---------------------------------------------------------------------------- text and series
@@ -251,16 +243,8 @@ def load_first_names(seed: int = DEFAULT_SEED, val_fraction: float = 0.2, test_f
     X = np.array(words)
     y = np.array([int(freq[w][1] > freq[w][0]) for w in words], dtype=np.int64)
     s = split(X, y, val_fraction, test_fraction, seed=seed, stratify=False, name="census-first-names")
-    return Splits(
-        s.X_train,
-        s.y_train,
-        s.X_val,
-        s.y_val,
-        s.X_test,
-        s.y_test,
-        name=s.name,
-        info={"alphabet": "abcdefghijklmnopqrstuvwxyz", "source": "names==0.3.0 (US census 1990)"},
-    )
+    info = {"alphabet": "abcdefghijklmnopqrstuvwxyz", "source": "names==0.3.0 (US census 1990)"}
+    return dataclasses.replace(s, info=info)
 
 
 SURNAME_LOCALES = ("en_US", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "fi_FI")
@@ -305,16 +289,8 @@ def load_surname_languages(
                 X.append(n)
                 y.append(k)
     s = split(np.array(X), np.array(y, dtype=np.int64), val_fraction, test_fraction, seed=seed, name="faker-surnames")
-    return Splits(
-        s.X_train,
-        s.y_train,
-        s.X_val,
-        s.y_val,
-        s.X_test,
-        s.y_test,
-        name=s.name,
-        info={"classes": tuple(locales), "dropped_ambiguous": sum(c > 1 for c in count.values())},
-    )
+    info = {"classes": tuple(locales), "dropped_ambiguous": sum(c > 1 for c in count.values())}
+    return dataclasses.replace(s, info=info)
 
 
 def load_series(name: str = "sunspots") -> tuple[np.ndarray, np.ndarray]:
