@@ -284,7 +284,9 @@ def _pad_batch(pad_batch: Any) -> str:
     for seqs in cases:
         got = call(pad_batch, [list(s) for s in seqs])
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise CheckFailed("return a pair (X, lengths).")
+            raise CheckFailed(
+                f"return a pair (X, lengths): the padded batch and the lengths, got {type(got).__name__}."
+            )
         L = max(len(s) for s in seqs)
         want = np.zeros((len(seqs), L), dtype=np.int64)
         left = np.zeros_like(want)
@@ -310,7 +312,9 @@ def _make_windows(make_windows: Any) -> str:
         s = np.arange(length, dtype=float) ** 1.5
         got = call(make_windows, s.copy(), window)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise CheckFailed("return a pair (X, y).")
+            raise CheckFailed(
+                f"return a pair (X, y): the windows X (n, window) and the next values y (n,), got {type(got).__name__}."
+            )
         n = length - window
         X_want = np.stack([s[i : i + window] for i in range(n)])
         y_want = s[window:]
