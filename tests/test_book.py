@@ -143,3 +143,13 @@ def test_notebooks_import_no_private_name_of_course_lib(path):
     private = re.findall(r"from course_lib[\w.]* import [^\n]*?\b(_[a-z]\w*)", code)
     private += re.findall(r"\bcourse_lib(?:\.\w+)+\.(_[a-z]\w*)", code)
     assert not private, f"{path.name} uses private course_lib names {private}: make them public or use the public API"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_a_run_time_in_the_header_is_measured_not_typed(path):
+    # "Run time: under 60 s" typed in a header goes stale; a glued measurement or the build's
+    # execution table (exec_stats) does not.
+    header = nbformat.read(path, as_version=4).cells[0].source
+    if "**Run time:**" in header:
+        after = header.split("**Run time:**", 1)[1][:160]
+        assert "{glue:text}" in after or "{doc}`/exec_stats`" in after, f"typed run time: {after[:80]!r}"
