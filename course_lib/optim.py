@@ -33,6 +33,7 @@ Keras' *defaults* also differ (``Adagrad`` starts its accumulator at 0.1, ``RMSp
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -137,11 +138,10 @@ class Optimizer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        hp = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        # The hyperparameters are the constructor's arguments, each stored under its own name.
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n not in ("self", "params")]
+        hp = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
         return f"{type(self).__name__}({len(self.params)} arrays, {hp})"
-
-    def _hyper(self) -> dict[str, Any]:
-        return {"lr": self.lr, "weight_decay": self.weight_decay, "variant": self.variant}
 
 
 class SGD(Optimizer):
@@ -200,16 +200,6 @@ class SGD(Optimizer):
             b = st["momentum_buffer"]
             p -= self.lr * (g + mu * b if self.nesterov else b)
 
-    def _hyper(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "momentum": self.momentum,
-            "dampening": self.dampening,
-            "weight_decay": self.weight_decay,
-            "nesterov": self.nesterov,
-            "variant": self.variant,
-        }
-
 
 class Adagrad(Optimizer):
     """AdaGrad (Duchi et al., 2011), as ``torch.optim.Adagrad``::
@@ -246,16 +236,6 @@ class Adagrad(Optimizer):
         clr = self.lr / (1 + (self.t - 1) * self.lr_decay)
         denom = np.sqrt(s + self.eps) if self.variant == "keras" else np.sqrt(s) + self.eps
         p -= clr * g / denom
-
-    def _hyper(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "lr_decay": self.lr_decay,
-            "weight_decay": self.weight_decay,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "eps": self.eps,
-            "variant": self.variant,
-        }
 
 
 class RMSprop(Optimizer):
@@ -319,17 +299,6 @@ class RMSprop(Optimizer):
             step = b
         p -= step if self.variant == "keras" else self.lr * step
 
-    def _hyper(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "alpha": self.alpha,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "momentum": self.momentum,
-            "centered": self.centered,
-            "variant": self.variant,
-        }
-
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) with bias correction, as ``torch.optim.Adam``::
@@ -386,16 +355,6 @@ class Adam(Optimizer):
             p -= m * (self.lr * math.sqrt(bc2) / bc1) / (np.sqrt(v) + self.eps)
         else:
             p -= (self.lr / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + self.eps)
-
-    def _hyper(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "betas": self.betas,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "amsgrad": self.amsgrad,
-            "variant": self.variant,
-        }
 
 
 class AdamW(Adam):

@@ -134,6 +134,9 @@ def seed_everything(seed: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict
             warnings.simplefilter("ignore")
             import tensorflow as tf
 
+        # In a Jupyter kernel TensorFlow's Python logger starts at INFO and prints to stdout
+        # ("INFO:tensorflow:Using MirroredStrategy ..."); WARNING keeps every real warning.
+        tf.get_logger().setLevel(logging.WARNING)
         tf.keras.utils.set_random_seed(seed)  # Python, NumPy and TF in one call
         tf.config.experimental.enable_op_determinism()
         versions["tensorflow"] = tf.__version__

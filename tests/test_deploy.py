@@ -84,7 +84,7 @@ def test_tensor_bytes():
 
 def test_latency_ms_returns_ordered_percentiles():
     r = deploy.latency_ms(lambda: sum(range(1000)), n=20, repeats=3)
-    assert 0 < r["p50"] <= r["p95"]
+    assert 0 < r["min"] <= r["p50"] <= r["p95"]
     with pytest.raises(ValueError):
         deploy.latency_ms(lambda: None, n=0)
 

@@ -156,3 +156,18 @@ def test_time_limit_leaves_no_alarm_behind():
     check("ch00.double", _loop_swallowing_exceptions, time_limit=0.3)
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert check("ch00.double", lambda x: 2 * x).passed
+
+
+def test_an_error_outside_the_students_function_is_not_blamed_on_it():
+    # A checker that raises outside call(): the student's code did not crash, so the message
+    # must not say it did; it names the error and asks for a report if the answer is well-formed.
+    @register("chXX.buggy_checker_for_test")
+    def _buggy(answer):
+        return {}["missing"]
+
+    try:
+        r = check("chXX.buggy_checker_for_test", lambda: 1)
+    finally:
+        del ex.CHECKS["chXX.buggy_checker_for_test"]
+    assert r.status == ex.FAILED and "your function raised" not in r.message
+    assert "KeyError" in r.message and "bug" in r.message

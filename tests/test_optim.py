@@ -12,6 +12,8 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -293,3 +295,13 @@ def test_bad_grads_raise_helpful_errors():
     with pytest.raises(ValueError, match="lr must be a non-negative number"):
         opt.lr = -1.0
     assert opt.t == 0, "a rejected step must not count"
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adam, optim.AdamW])
+def test_repr_lists_every_constructor_hyperparameter_with_its_value(cls):
+    opt = cls([np.zeros(3)], lr=0.125)
+    text = repr(opt)
+    assert text.startswith(f"{cls.__name__}(1 arrays, lr=0.125,")
+    for name in inspect.signature(cls.__init__).parameters:
+        if name not in ("self", "params"):
+            assert f"{name}={getattr(opt, name)!r}" in text

@@ -44,6 +44,8 @@ def test_setup_seeds_tensorflow_is_quiet_and_leaves_real_warnings_visible():
         "import warnings; from course_lib.setup import setup; info = setup(seed=7);"
         "import tensorflow as tf; a = float(tf.random.uniform(()));"
         "setup(seed=7); b = float(tf.random.uniform(())); assert a == b; print(info);"
+        # INFO lines (Jupyter's default level for TF's logger) are hidden, TF's warnings are not
+        "tf.get_logger().info('an INFO line'); tf.get_logger().warning('a TF warning');"
         "warnings.warn('a learner must see this warning');"
         "warnings.warn_explicit('and this one from keras', UserWarning, 'keras/src/layer.py', 1,"
         " module='keras.src.layer')"
@@ -51,6 +53,7 @@ def test_setup_seeds_tensorflow_is_quiet_and_leaves_real_warnings_visible():
     out = run_python(code, timeout=300)
     assert "tensorflow" in out.stdout
     assert "oneDNN" not in out.stderr and "absl" not in out.stderr, out.stderr
+    assert "an INFO line" not in out.stdout + out.stderr and "a TF warning" in out.stdout + out.stderr
     assert "a learner must see this warning" in out.stderr and "and this one from keras" in out.stderr, out.stderr
 
 

@@ -136,8 +136,13 @@ def check(name: str, answer: Any, time_limit: float = DEFAULT_TIME_LIMIT) -> Che
             f"your answer took longer than {time_limit:g} s; look for an "
             "infinite loop or a much slower algorithm than needed.",
         )
-    except (Exception, SystemExit) as e:  # a crash in the student's code that the checker did not wrap
-        return CheckResult(name, FAILED, f"your code raised {type(e).__name__}: {e}")
+    except (Exception, SystemExit) as e:  # not from inside the student's function (call() wraps that)
+        return CheckResult(
+            name,
+            FAILED,
+            f"checking your answer raised {type(e).__name__}: {e}. Check that your answer has the type "
+            "and shape the exercise asks for; if it does, the checker has a bug: please report it.",
+        )
     return CheckResult(name, PASSED, note or "well done.")
 
 
