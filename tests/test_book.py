@@ -153,3 +153,10 @@ def test_a_run_time_in_the_header_is_measured_not_typed(path):
     if "**Run time:**" in header:
         after = header.split("**Run time:**", 1)[1][:160]
         assert "{glue:text}" in after or "{doc}`/exec_stats`" in after, f"typed run time: {after[:80]!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_a_section_title_has_no_typed_number(path):
+    # The toc numbers every page ("9.2."); a typed "9.2" in the title showed as "9.2. 9.2 ...".
+    title = re.search(r"(?m)^# (.+)$", nbformat.read(path, as_version=4).cells[0].source)
+    assert title and not re.match(r"\d", title.group(1)), f"title {title.group(1) if title else None!r}"
